@@ -1,0 +1,73 @@
+// Package postgres is decagon's PostgreSQL storage (production, Amazon RDS): a pgx connection
+// pool, the schema as embedded goose migrations and the stores built on them.
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/decagon/decagon/internal/store/internal/contract"
+)
+
+const (
+	// maxConns suits a 0.25 vCPU task: more connections would only queue on the CPU, and RDS's
+	// connection limit is shared by every task. pool_max_conns in the URL overrides it.
+	maxConns = 10
+	// connectTimeout bounds dialing the server; connect_timeout in the URL overrides it.
+	connectTimeout = 5 * time.Second
+)
+
+// DB is a PostgreSQL database holding decagon's tables. Its methods are safe for concurrent use.
+type DB struct {
+	pool  *pgxpool.Pool
+	tests *TestsStore
+}
+
+// Open returns a DB for the postgres:// or postgresql:// URL (any libpq URL parameter pgx knows,
+// plus pgx's pool_* parameters). It does not connect: the pool dials on first use, so call Ping
+// to check the server.
+func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		// pgx redacts the password in its parse errors.
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	params := url.Values{}
+	if u, err := url.Parse(databaseURL); err == nil {
+		params = u.Query()
+	}
+	if !params.Has("pool_max_conns") {
+		cfg.MaxConns = maxConns
+	}
+	if !params.Has("connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+		// KeepAlive as pgx's default dialer has it.
+		cfg.ConnConfig.DialFunc = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 5 * time.Minute}).DialContext
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	return &DB{pool: pool, tests: &TestsStore{pool: pool}}, nil
+}
+
+// Ping checks that the server answers a query.
+func (db *DB) Ping(ctx context.Context) error {
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("ping postgres: %w", err)
+	}
+	return nil
+}
+
+// Close closes every connection, waiting for those in use to be released.
+func (db *DB) Close() { db.pool.Close() }
+
+// Tests returns the store of test records.
+func (db *DB) Tests() *TestsStore { return db.tests }

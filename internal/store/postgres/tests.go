@@ -1,0 +1,219 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/store/internal/contract"
+	"github.com/decagon/decagon/internal/tests"
+)
+
+// TestsStore keeps test records in PostgreSQL. It implements tests.Store.
+type TestsStore struct {
+	pool *pgxpool.Pool
+}
+
+var _ tests.Store = (*TestsStore)(nil)
+
+const (
+	recordColumns = "test_id, name, data, owner, created_at, updated_at"
+
+	insertTest = `INSERT INTO tests (test_id, name, data, owner, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6)`
+
+	// claimKey takes (owner, key) for this request: a new key, or one that has expired (its
+	// created_at at or before $9). When a live key exists it affects no row but waits for, then
+	// locks, that key's row, so a concurrent retry sees the first request's outcome.
+	claimKey = `INSERT INTO test_idempotency_keys AS k
+			(owner, key, request_hash, test_id, name, data, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (owner, key) DO UPDATE SET
+			request_hash = EXCLUDED.request_hash, test_id = EXCLUDED.test_id,
+			name = EXCLUDED.name, data = EXCLUDED.data,
+			created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+		WHERE k.created_at <= $9`
+
+	selectKey = `SELECT request_hash, test_id, name, data, owner, created_at, updated_at
+		FROM test_idempotency_keys WHERE owner = $1 AND key = $2`
+)
+
+// Create implements tests.Store. With idem, the key row and the record are written in one
+// transaction; a replay returns the key's snapshot of the first record, also when that record
+// has since been deleted (as Stripe does). r.CreatedAt is the clock that ages keys.
+func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Idempotency) (tests.Record, bool, error) {
+	r, err := contract.Record(r)
+	if err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	if err := contract.Idempotency(idem); err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+
+	data := []byte(r.Data) // nil stores NULL
+	if idem == nil {
+		if _, err := s.pool.Exec(ctx, insertTest, r.ID, r.Name, data, r.Owner, r.CreatedAt, r.UpdatedAt); err != nil {
+			return tests.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
+		}
+		return r, false, nil
+	}
+
+	stored, replayed := r, false
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		expiredBy := r.CreatedAt.Add(-contract.IdempotencyTTL)
+		tag, err := tx.Exec(ctx, claimKey, r.Owner, idem.Key, idem.Hash, r.ID, r.Name, data, r.CreatedAt, r.UpdatedAt, expiredBy)
+		if err != nil {
+			return fmt.Errorf("claim idempotency key: %w", err)
+		}
+		if tag.RowsAffected() == 1 {
+			if _, err := tx.Exec(ctx, insertTest, r.ID, r.Name, data, r.Owner, r.CreatedAt, r.UpdatedAt); err != nil {
+				return fmt.Errorf("insert: %w", insertError(err))
+			}
+			return nil
+		}
+		var hash string
+		first, err := scanRecord(tx.QueryRow(ctx, selectKey, r.Owner, idem.Key), &hash)
+		if err != nil {
+			return fmt.Errorf("read idempotency key: %w", err)
+		}
+		if hash != idem.Hash {
+			return fmt.Errorf("%w: idempotency key already used with another request", problem.ErrConflict)
+		}
+		stored, replayed = first, true
+		return nil
+	})
+	if err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	return stored, replayed, nil
+}
+
+func insertError(err error) error {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23505" { // unique_violation
+		return fmt.Errorf("%w: test_id already exists", problem.ErrConflict)
+	}
+	return err
+}
+
+// Get implements tests.Store.
+func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, error) {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
+		return tests.Record{}, fmt.Errorf("get test %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	r, err := scanRecord(s.pool.QueryRow(ctx,
+		"SELECT "+recordColumns+" FROM tests WHERE test_id = $1 AND ($2 = '' OR owner = $2)", uid, owner))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, problem.ErrNotFound)
+	case err != nil:
+		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, err)
+	}
+	return r, nil
+}
+
+// List implements tests.Store.
+func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bool, error) {
+	p, start, empty, err := contract.Page(p)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	if empty {
+		return nil, false, nil
+	}
+	// One query text per case rather than "$1 = '' OR owner = $1": a cached generic plan then
+	// still uses the right index.
+	var where []string
+	var args []any
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if p.Owner != "" {
+		where = append(where, "owner = "+arg(p.Owner))
+	}
+	if !start {
+		where = append(where, "(created_at, test_id) < ("+arg(p.After.CreatedAt)+", "+arg(p.After.ID)+"::uuid)")
+	}
+	q := "SELECT " + recordColumns + " FROM tests"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, test_id DESC LIMIT " + arg(p.Limit+1)
+
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	defer rows.Close()
+	items := make([]tests.Record, 0, p.Limit+1)
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list tests: %w", err)
+		}
+		items = append(items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	if len(items) > p.Limit {
+		return items[:p.Limit], true, nil
+	}
+	return items, false, nil
+}
+
+// Delete implements tests.Store.
+func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
+		return fmt.Errorf("delete test %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, "DELETE FROM tests WHERE test_id = $1 AND ($2 = '' OR owner = $2)", uid, owner)
+	if err != nil {
+		return fmt.Errorf("delete test %s: %w", uid, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("delete test %s: %w", uid, problem.ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys implements tests.Store.
+func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	tag, err := s.pool.Exec(ctx, "DELETE FROM test_idempotency_keys WHERE created_at < $1", contract.Time(before))
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
+// scanRecord reads the record columns in recordColumns order, after the given leading columns.
+func scanRecord(row pgx.Row, lead ...any) (tests.Record, error) {
+	var r tests.Record
+	var data []byte
+	dest := append(lead, &r.ID, &r.Name, &data, &r.Owner, &r.CreatedAt, &r.UpdatedAt)
+	if err := row.Scan(dest...); err != nil {
+		return tests.Record{}, err
+	}
+	if data != nil {
+		r.Data = data
+	}
+	r.CreatedAt, r.UpdatedAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC()
+	return r, nil
+}

@@ -1,0 +1,236 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/store/internal/contract"
+	"github.com/decagon/decagon/internal/tests"
+)
+
+// TestsStore keeps test records in SQLite. It implements tests.Store.
+type TestsStore struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ tests.Store = (*TestsStore)(nil)
+
+const (
+	recordColumns = "test_id, name, data, owner, created_at, updated_at"
+
+	insertTest = `INSERT INTO tests (test_id, name, data, owner, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?)`
+
+	// putKey writes (owner, key) for this request, replacing an expired key.
+	putKey = `INSERT INTO test_idempotency_keys
+			(owner, key, request_hash, test_id, name, data, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (owner, key) DO UPDATE SET
+			request_hash = excluded.request_hash, test_id = excluded.test_id,
+			name = excluded.name, data = excluded.data,
+			created_at = excluded.created_at, updated_at = excluded.updated_at`
+
+	selectKey = `SELECT request_hash, test_id, name, data, owner, created_at, updated_at
+		FROM test_idempotency_keys WHERE owner = ? AND key = ?`
+)
+
+// Create implements tests.Store. With idem, the key row and the record are written in one
+// transaction; a replay returns the key's snapshot of the first record, also when that record
+// has since been deleted (as Stripe does). r.CreatedAt is the clock that ages keys. Writers are
+// serialized (one connection, BEGIN IMMEDIATE), so concurrent retries see each other's commits.
+func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Idempotency) (tests.Record, bool, error) {
+	r, err := contract.Record(r)
+	if err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	if err := contract.Idempotency(idem); err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+
+	var data any // nil stores NULL
+	if r.Data != nil {
+		data = string(r.Data)
+	}
+	created, updated := r.CreatedAt.Format(contract.TimeLayout), r.UpdatedAt.Format(contract.TimeLayout)
+	if idem == nil {
+		if _, err := s.write.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
+			return tests.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
+		}
+		return r, false, nil
+	}
+
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
+	defer tx.Rollback() // a no-op after Commit; before it, nothing is kept
+
+	var hash string
+	first, err := scanRecord(tx.QueryRowContext(ctx, selectKey, r.Owner, idem.Key), &hash)
+	switch {
+	case err == nil && !contract.Expired(first.CreatedAt, r.CreatedAt):
+		if hash != idem.Hash {
+			return tests.Record{}, false, fmt.Errorf("create test: %w: idempotency key already used with another request", problem.ErrConflict)
+		}
+		return first, true, nil
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return tests.Record{}, false, fmt.Errorf("create test: read idempotency key: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, putKey, r.Owner, idem.Key, idem.Hash, r.ID, r.Name, data, created, updated); err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: store idempotency key: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: insert: %w", insertError(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return tests.Record{}, false, fmt.Errorf("create test: commit: %w", err)
+	}
+	return r, false, nil
+}
+
+func insertError(err error) error {
+	if e, ok := errors.AsType[*sqlite.Error](err); ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+		return fmt.Errorf("%w: test_id already exists", problem.ErrConflict)
+	}
+	return err
+}
+
+// Get implements tests.Store.
+func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, error) {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
+		return tests.Record{}, fmt.Errorf("get test %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	r, err := scanRecord(s.read.QueryRowContext(ctx,
+		"SELECT "+recordColumns+" FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, problem.ErrNotFound)
+	case err != nil:
+		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, err)
+	}
+	return r, nil
+}
+
+// List implements tests.Store.
+func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bool, error) {
+	p, start, empty, err := contract.Page(p)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	if empty {
+		return nil, false, nil
+	}
+	var where []string
+	var args []any
+	if p.Owner != "" {
+		where = append(where, "owner = ?")
+		args = append(args, p.Owner)
+	}
+	if !start {
+		where = append(where, "(created_at, test_id) < (?, ?)")
+		args = append(args, p.After.CreatedAt.Format(contract.TimeLayout), p.After.ID)
+	}
+	q := "SELECT " + recordColumns + " FROM tests"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, test_id DESC LIMIT ?"
+	args = append(args, p.Limit+1)
+
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	defer rows.Close()
+	items := make([]tests.Record, 0, p.Limit+1)
+	for rows.Next() {
+		r, err := scanRecord(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list tests: %w", err)
+		}
+		items = append(items, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list tests: %w", err)
+	}
+	if len(items) > p.Limit {
+		return items[:p.Limit], true, nil
+	}
+	return items, false, nil
+}
+
+// Delete implements tests.Store.
+func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
+		return fmt.Errorf("delete test %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	res, err := s.write.ExecContext(ctx, "DELETE FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner)
+	if err != nil {
+		return fmt.Errorf("delete test %s: %w", uid, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete test %s: %w", uid, err)
+	} else if n == 0 {
+		return fmt.Errorf("delete test %s: %w", uid, problem.ErrNotFound)
+	}
+	return nil
+}
+
+// PurgeIdempotencyKeys implements tests.Store.
+func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	res, err := s.write.ExecContext(ctx, "DELETE FROM test_idempotency_keys WHERE created_at < ?",
+		contract.Time(before).Format(contract.TimeLayout))
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("purge idempotency keys: %w", err)
+	}
+	return n, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanRecord reads the record columns in recordColumns order, after the given leading columns.
+func scanRecord(row scanner, lead ...any) (tests.Record, error) {
+	var r tests.Record
+	var data sql.NullString
+	var created, updated string
+	dest := append(lead, &r.ID, &r.Name, &data, &r.Owner, &created, &updated)
+	if err := row.Scan(dest...); err != nil {
+		return tests.Record{}, err
+	}
+	if data.Valid {
+		r.Data = []byte(data.String)
+	}
+	var err error
+	if r.CreatedAt, err = time.Parse(contract.TimeLayout, created); err != nil {
+		return tests.Record{}, fmt.Errorf("created_at: %w", err)
+	}
+	if r.UpdatedAt, err = time.Parse(contract.TimeLayout, updated); err != nil {
+		return tests.Record{}, fmt.Errorf("updated_at: %w", err)
+	}
+	return r, nil
+}

@@ -1,0 +1,204 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/store/internal/contract"
+	"github.com/decagon/decagon/internal/uploads"
+)
+
+// UploadsStore keeps upload metadata in SQLite. It implements uploads.Store.
+type UploadsStore struct {
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ uploads.Store = (*UploadsStore)(nil)
+
+// Uploads returns the store of upload metadata. It holds nothing but db's connections, so every
+// call returns an equivalent store.
+func (db *DB) Uploads() *UploadsStore { return &UploadsStore{write: db.write, read: db.read} }
+
+const (
+	uploadColumns = "upload_id, owner, filename, content_type, size, sha256, status, created_at"
+
+	insertUpload = `INSERT INTO uploads (` + uploadColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// completeUpload is the statement PostgreSQL runs: a pending row takes the new values, an
+	// available one keeps its own. Here writers are serialized on one connection, so a second
+	// complete always sees the first one's row.
+	completeUpload = `UPDATE uploads SET
+			content_type = CASE WHEN status = 'pending' THEN ?3 ELSE content_type END,
+			size         = CASE WHEN status = 'pending' THEN ?4 ELSE size END,
+			sha256       = CASE WHEN status = 'pending' THEN ?5 ELSE sha256 END,
+			status       = 'available'
+		WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)
+		RETURNING ` + uploadColumns
+)
+
+// Create implements uploads.Store.
+func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) error {
+	u, err := contract.Upload(u)
+	if err != nil {
+		return fmt.Errorf("create upload: %w", err)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	var sha any // nil stores NULL, while pending
+	if u.SHA256 != "" {
+		sha = u.SHA256
+	}
+	_, err = s.write.ExecContext(ctx, insertUpload, u.ID, u.Owner, u.Filename, u.ContentType, u.Size, sha, u.Status,
+		u.CreatedAt.Format(contract.TimeLayout))
+	if err != nil {
+		if e, ok := errors.AsType[*sqlite.Error](err); ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			return fmt.Errorf("create upload: %w: upload_id already exists", problem.ErrConflict)
+		}
+		return fmt.Errorf("create upload: %w", err)
+	}
+	return nil
+}
+
+// Get implements uploads.Store.
+func (s *UploadsStore) Get(ctx context.Context, id, owner string) (uploads.Upload, error) {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
+		return uploads.Upload{}, fmt.Errorf("get upload %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	u, err := scanUpload(s.read.QueryRowContext(ctx,
+		"SELECT "+uploadColumns+" FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, problem.ErrNotFound)
+	case err != nil:
+		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, err)
+	}
+	return u, nil
+}
+
+// List implements uploads.Store.
+func (s *UploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Upload, bool, error) {
+	p, start, empty, err := contract.UploadPage(p)
+	if err != nil {
+		return nil, false, fmt.Errorf("list uploads: %w", err)
+	}
+	if empty {
+		return nil, false, nil
+	}
+	var where []string
+	var args []any
+	if p.Owner != "" {
+		where = append(where, "owner = ?")
+		args = append(args, p.Owner)
+	}
+	if !start {
+		where = append(where, "(created_at, upload_id) < (?, ?)")
+		args = append(args, p.After.CreatedAt.Format(contract.TimeLayout), p.After.ID)
+	}
+	q := "SELECT " + uploadColumns + " FROM uploads"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY created_at DESC, upload_id DESC LIMIT ?"
+	args = append(args, p.Limit+1)
+
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	rows, err := s.read.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list uploads: %w", err)
+	}
+	defer rows.Close()
+	items := make([]uploads.Upload, 0, p.Limit+1)
+	for rows.Next() {
+		u, err := scanUpload(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list uploads: %w", err)
+		}
+		items = append(items, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list uploads: %w", err)
+	}
+	if len(items) > p.Limit {
+		return items[:p.Limit], true, nil
+	}
+	return items, false, nil
+}
+
+// Complete implements uploads.Store. The statement runs in an explicit transaction so that the
+// commit, and with it the fsync, is a step whose error is seen before the upload is returned.
+func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType string, size int64, sha256 string) (uploads.Upload, error) {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
+		return uploads.Upload{}, fmt.Errorf("complete upload %q: %w", id, problem.ErrNotFound)
+	}
+	if err := contract.Completion(contentType, size, sha256); err != nil {
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, err)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, err)
+	}
+	defer tx.Rollback() // a no-op after Commit
+	u, err := scanUpload(tx.QueryRowContext(ctx, completeUpload, uid, owner, contentType, size, sha256))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, problem.ErrNotFound)
+	case err != nil:
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: commit: %w", uid, err)
+	}
+	return u, nil
+}
+
+// Delete implements uploads.Store.
+func (s *UploadsStore) Delete(ctx context.Context, id, owner string) error {
+	uid, ok := contract.ID(id)
+	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
+		return fmt.Errorf("delete upload %q: %w", id, problem.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	res, err := s.write.ExecContext(ctx, "DELETE FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner)
+	if err != nil {
+		return fmt.Errorf("delete upload %s: %w", uid, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("delete upload %s: %w", uid, err)
+	} else if n == 0 {
+		return fmt.Errorf("delete upload %s: %w", uid, problem.ErrNotFound)
+	}
+	return nil
+}
+
+// scanUpload reads the columns in uploadColumns order.
+func scanUpload(row scanner) (uploads.Upload, error) {
+	var u uploads.Upload
+	var sha sql.NullString
+	var created string
+	if err := row.Scan(&u.ID, &u.Owner, &u.Filename, &u.ContentType, &u.Size, &sha, &u.Status, &created); err != nil {
+		return uploads.Upload{}, err
+	}
+	u.SHA256 = sha.String
+	var err error
+	if u.CreatedAt, err = time.Parse(contract.TimeLayout, created); err != nil {
+		return uploads.Upload{}, fmt.Errorf("created_at: %w", err)
+	}
+	return u, nil
+}

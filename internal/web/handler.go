@@ -1,0 +1,102 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"runtime"
+
+	"github.com/decagon/decagon/internal/problem"
+)
+
+// Handler is an HTTP handler that returns an error instead of writing one.
+type Handler func(w http.ResponseWriter, r *http.Request) error
+
+// ServeHTTP runs h and turns a returned error into a problem response.
+func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h(w, r); err != nil {
+		WriteError(w, r, err)
+	}
+}
+
+// WriteError writes err as a problem response. It is the one place where an error becomes a
+// response: 5xx causes are logged with the request ID and never sent.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	p := problem.From(err)
+	if p.Status >= 500 {
+		Logger(r.Context()).Error("request failed", "status", p.Status, "err", err)
+	}
+	if p.Cause != nil && p.Status < 500 {
+		Logger(r.Context()).Debug("request refused", "status", p.Status, "err", err)
+	}
+	WriteProblem(w, r, p)
+}
+
+// WriteProblem writes p with the request's ID.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
+	out := *p
+	out.RequestID = RequestID(r.Context())
+	if out.Type == "" {
+		out.Type = "about:blank"
+	}
+	if out.Title == "" {
+		out.Title = http.StatusText(out.Status)
+	}
+	for k, vs := range p.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("Content-Type", problem.ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Del("Content-Length")
+	w.WriteHeader(out.Status)
+	_ = json.NewEncoder(w).Encode(&out)
+}
+
+// WriteJSON writes v as JSON with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, err = w.Write(append(b, '\n'))
+	if err != nil {
+		// The client went away after the status was sent; nothing left to tell it.
+		return nil
+	}
+	return nil
+}
+
+// Recover turns a panic in next into a 500 problem and a log line with the value.
+func Recover(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				Logger(r.Context()).Error("panic", "value", v, "stack", stack())
+				WriteError(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func stack() string {
+	buf := make([]byte, 8<<10)
+	return string(buf[:runtime.Stack(buf, false)])
+}
+
+// Logger returns the request-scoped logger (with the request ID) or the default one.
+func Logger(ctx interface{ Value(any) any }) *slog.Logger {
+	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
+		return l
+	}
+	return slog.Default()
+}
