@@ -24,7 +24,7 @@ import (
 
 // server serves the uploads routes; the caller is named by the X-Test-User header (token
 // checks have their own tests; here the object store is what varies).
-func server(t *testing.T, target blobtest.Target, maxUpload int64) *httptest.Server {
+func server(t testing.TB, target blobtest.Target, maxUpload int64) *httptest.Server {
 	t.Helper()
 	db, err := sqlite.Open(context.Background(), sqlite.Memory)
 	if err != nil {
