@@ -1,0 +1,66 @@
+// Command infra is the CDK app that deploys decagon to AWS: every resource of the seed, built
+// from decagon.yaml and api/openapi.yaml. `npx aws-cdk@2 synth` (or `go run .`) writes the
+// CloudFormation templates to cdk.out without AWS credentials; `npx aws-cdk@2 deploy --all`
+// deploys them. See README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func main() {
+	defer jsii.Close()
+	app := awscdk.NewApp(nil)
+	if _, err := Build(app); err != nil {
+		fmt.Fprintln(os.Stderr, "decagon infra:", err)
+		os.Exit(1)
+	}
+	app.Synth(nil)
+}
+
+// Stacks are the stacks of the app.
+type Stacks struct {
+	// Registry holds the ECR repository; it is deployed first so that an image can be pushed
+	// before the services that run it exist.
+	Registry *RegistryStack
+	// App holds everything else.
+	App *AppStack
+}
+
+// featureFlags are CDK feature flags the app relies on; set here, not only in cdk.json, so that
+// tests synthesize the same templates.
+var featureFlags = map[string]any{
+	// Access logs to a bucket with object ownership enforced are granted by bucket policy.
+	"@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy": true,
+	// The app stack refers to the registry stack's repository: keep CDK's strong references
+	// (an export the consumer must release before the producer changes it).
+	"@aws-cdk/core:defaultCrossStackReferences": "strong",
+}
+
+// Build reads the configuration from app's context and adds decagon's stacks to app, with
+// cdk-nag's AwsSolutions checks.
+func Build(app awscdk.App) (Stacks, error) {
+	for flag, on := range featureFlags {
+		app.Node().SetContext(jsii.String(flag), on)
+	}
+	cfg, err := LoadConfig(app.Node())
+	if err != nil {
+		return Stacks{}, err
+	}
+	doc, err := ParseDocument(cfg.OpenAPI)
+	if err != nil {
+		return Stacks{}, err
+	}
+	if err := checkRoutes(doc, cfg.Topology); err != nil {
+		return Stacks{}, err
+	}
+	prefix := "decagon-" + cfg.Env
+	reg := NewRegistryStack(app, prefix+"-registry", cfg)
+	st := NewAppStack(app, prefix, cfg, reg.Repository)
+	applyNag(app, reg, st)
+	return Stacks{Registry: reg, App: st}, nil
+}

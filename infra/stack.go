@@ -1,0 +1,137 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// blobServices are the services that use the uploads bucket; only their task roles may.
+var blobServices = []string{"uploads"}
+
+// AppStack is decagon on AWS, in the seed's order: network and bastion, database, cluster and
+// services, load balancer and VPC link, identity, API, firewall, storage, monitoring.
+type AppStack struct {
+	awscdk.Stack
+	Config     Config
+	Network    *Network
+	Bastion    *Bastion
+	Database   *Database
+	Storage    *Storage
+	LB         *LoadBalancer
+	Link       *VPCLink
+	Identity   *Identity
+	API        *API
+	Firewall   *Firewall
+	Services   []*Service
+	Monitoring *Monitoring
+}
+
+// NewAppStack creates the stack. It panics on an invalid api/openapi.yaml (Build checks the
+// configuration first, so this is a bug in the document the tests catch).
+func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.IRepository) *AppStack {
+	st := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
+		Env:         &awscdk.Environment{Region: jsii.String(cfg.Region)},
+		Description: jsii.String(fmt.Sprintf("decagon (%s): the seed's system — WAF, API Gateway, Cognito, VPC link, ALB, ECS Fargate, RDS, S3, CloudWatch", cfg.Env)),
+	})
+	a := &AppStack{Stack: st, Config: cfg}
+	retention, nat := awslogs.RetentionDays_ONE_MONTH, 1
+	if cfg.Prod() {
+		retention, nat = awslogs.RetentionDays_ONE_YEAR, 2
+	}
+	topo := cfg.Topology
+
+	a.Network = NewNetwork(st, "Network", NetworkProps{NATGateways: nat, Endpoints: cfg.VPCEndpoints, LogRetention: retention})
+	vpc := a.Network.VPC
+	a.Bastion = NewBastion(st, "Bastion", vpc)
+	a.Database = NewDatabase(st, "Database", DatabaseProps{VPC: vpc, Prod: cfg.Prod(), MultiAZ: cfg.MultiAZ, LogRetention: retention})
+	a.Database.Allow(a.Bastion.SecurityGroup, "from the bastion (SSM port forwarding)")
+	a.Storage = NewStorage(st, "Storage", StorageProps{Prod: cfg.Prod(), CORSOrigins: cfg.CORSOrigins})
+	a.Identity = NewIdentity(st, "Identity", IdentityProps{Scopes: mustDocument(cfg.OpenAPI).Scopes(), Prod: cfg.Prod()})
+
+	cluster := NewCluster(st, "Cluster", vpc)
+	a.LB = NewLoadBalancer(st, "LoadBalancer", LoadBalancerProps{VPC: vpc, CertificateArn: cfg.CertificateArn, AccessLogs: a.Storage.Logs, Prod: cfg.Prod()})
+	db := a.Database.Instance
+	env := map[string]*string{
+		// The password comes as DECAGON_DATABASE_PASSWORD from Secrets Manager, never in here.
+		"DECAGON_DATABASE_URL": jsii.String(fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=require",
+			dbUser, *db.DbInstanceEndpointAddress(), *db.DbInstanceEndpointPort(), dbName)),
+		"DECAGON_AUTH_ISSUER":    a.Identity.Pool.UserPoolProviderUrl(),
+		"DECAGON_AUTH_CLIENT_ID": a.Identity.Client.UserPoolClientId(),
+		"DECAGON_CLOUDWATCH_EMF": jsii.String("true"),
+	}
+	secrets := map[string]awsecs.Secret{
+		"DECAGON_DATABASE_PASSWORD": awsecs.Secret_FromSecretsManager(a.Database.Secret, jsii.String("password")),
+	}
+	for _, spec := range topo.Services {
+		svcEnv := env
+		if slices.Contains(blobServices, spec.Name) {
+			svcEnv = map[string]*string{"DECAGON_BLOB_URL": jsii.String(fmt.Sprintf("s3://%s?region=%s",
+				*a.Storage.Uploads.BucketName(), *awscdk.Aws_REGION()))}
+			for k, v := range env {
+				svcEnv[k] = v
+			}
+		}
+		svc := NewService(st, "Service-"+spec.Name, ServiceProps{
+			Spec: spec, Cluster: cluster, Repository: repo, ImageTag: cfg.ImageTag, LB: a.LB,
+			Env: svcEnv, Secrets: secrets, LogRetention: retention,
+			AlarmPrefix: fmt.Sprintf("%s-%s-", id, spec.Name),
+		})
+		if slices.Contains(blobServices, spec.Name) {
+			svc.blob = true
+			a.Storage.GrantUploads(svc.TaskRole)
+		}
+		a.Database.Allow(svc.SecurityGroup, "from the "+spec.Name+" tasks")
+		a.Services = append(a.Services, svc)
+	}
+
+	a.Link = NewVPCLink(st, "VpcLink", VPCLinkProps{
+		VPC: vpc, Mode: cfg.VPCLink, LB: a.LB, AccessLogs: a.Storage.Logs,
+		HealthCheckPath: topo.Services[0].HealthCheck.Path,
+	})
+	integ := Integration{Scheme: a.LB.Scheme}
+	if a.Link.Target != nil {
+		integ.Target = *a.Link.Target
+	}
+	doc, err := mustDocument(cfg.OpenAPI).Rewrite(map[string]string{"userPoolArn": *a.Identity.Pool.UserPoolArn()}, integ)
+	if err != nil {
+		panic(fmt.Sprintf("api/openapi.yaml: %v", err))
+	}
+	a.API = NewAPI(st, "Api", APIProps{Document: doc, Stage: topo.Stage, Link: a.Link, Host: cfg.ALBDomainName, LogRetention: retention})
+	a.Firewall = NewFirewall(st, "Firewall", FirewallProps{Spec: topo.WAF, StageArn: a.API.StageArn, LogRetention: retention})
+	a.Monitoring = NewMonitoring(st, "Monitoring", MonitoringProps{
+		AlarmEmail: cfg.AlarmEmail, API: a.API, Firewall: a.Firewall, Services: a.Services,
+		Database: db, ALB: a.LB.ALB,
+	})
+	a.outputs()
+	return a
+}
+
+func (a *AppStack) outputs() {
+	out := func(id string, v *string, desc string) {
+		awscdk.NewCfnOutput(a.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out("InvokeUrl", a.API.Rest.Url(), "the Test stage: curl -H \"Authorization: $ID_TOKEN\" <url>test")
+	out("UserPoolId", a.Identity.Pool.UserPoolId(), "Cognito user pool")
+	out("UserPoolClientId", a.Identity.Client.UserPoolClientId(), "Cognito app client (USER_PASSWORD_AUTH)")
+	out("UploadsBucket", a.Storage.Uploads.BucketName(), "the uploads bucket")
+	out("BastionInstanceId", a.Bastion.Host.InstanceId(), "aws ssm start-session --target <id>")
+	out("DatabaseEndpoint", a.Database.Instance.DbInstanceEndpointAddress(), "RDS endpoint (through the bastion)")
+	out("DatabaseSecretArn", a.Database.Secret.SecretArn(), "the database credentials")
+	out("AlbDnsName", a.LB.ALB.LoadBalancerDnsName(), "the internal ALB")
+}
+
+// mustDocument parses api/openapi.yaml; LoadConfig has read it.
+func mustDocument(data []byte) Document {
+	d, err := ParseDocument(data)
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
