@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -133,45 +131,12 @@ func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bo
 	if empty {
 		return nil, false, nil
 	}
-	// One query text per case rather than "$1 = '' OR owner = $1": a cached generic plan then
-	// still uses the right index.
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if p.Owner != "" {
-		where = append(where, "owner = "+arg(p.Owner))
-	}
-	if !start {
-		where = append(where, "(created_at, test_id) < ("+arg(p.After.CreatedAt)+", "+arg(p.After.ID)+"::uuid)")
-	}
-	q := "SELECT " + recordColumns + " FROM tests"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, test_id DESC LIMIT " + arg(p.Limit+1)
-
-	ctx, cancel := contract.Context(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, q, args...)
+	l := listing{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.pool, l, func(r pgx.Row) (tests.Record, error) { return scanRecord(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
-	defer rows.Close()
-	items := make([]tests.Record, 0, p.Limit+1)
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list tests: %w", err)
-		}
-		items = append(items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list tests: %w", err)
-	}
-	if len(items) > p.Limit {
-		return items[:p.Limit], true, nil
-	}
-	return items, false, nil
+	return items, more, nil
 }
 
 // Delete implements tests.Store.

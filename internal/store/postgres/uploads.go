@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -95,44 +93,12 @@ func (s *UploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Uplo
 	if empty {
 		return nil, false, nil
 	}
-	// One query text per case, as TestsStore.List does, so that a cached plan uses the right index.
-	var where []string
-	var args []any
-	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	if p.Owner != "" {
-		where = append(where, "owner = "+arg(p.Owner))
-	}
-	if !start {
-		where = append(where, "(created_at, upload_id) < ("+arg(p.After.CreatedAt)+", "+arg(p.After.ID)+"::uuid)")
-	}
-	q := "SELECT " + uploadColumns + " FROM uploads"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, upload_id DESC LIMIT " + arg(p.Limit+1)
-
-	ctx, cancel := contract.Context(ctx)
-	defer cancel()
-	rows, err := s.pool.Query(ctx, q, args...)
+	l := listing{table: "uploads", id: "upload_id", columns: uploadColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.pool, l, scanUpload)
 	if err != nil {
 		return nil, false, fmt.Errorf("list uploads: %w", err)
 	}
-	defer rows.Close()
-	items := make([]uploads.Upload, 0, p.Limit+1)
-	for rows.Next() {
-		u, err := scanUpload(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list uploads: %w", err)
-		}
-		items = append(items, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list uploads: %w", err)
-	}
-	if len(items) > p.Limit {
-		return items[:p.Limit], true, nil
-	}
-	return items, false, nil
+	return items, more, nil
 }
 
 // Complete implements uploads.Store.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -134,45 +133,12 @@ func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bo
 	if empty {
 		return nil, false, nil
 	}
-	var where []string
-	var args []any
-	if p.Owner != "" {
-		where = append(where, "owner = ?")
-		args = append(args, p.Owner)
-	}
-	if !start {
-		where = append(where, "(created_at, test_id) < (?, ?)")
-		args = append(args, p.After.CreatedAt.Format(contract.TimeLayout), p.After.ID)
-	}
-	q := "SELECT " + recordColumns + " FROM tests"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, test_id DESC LIMIT ?"
-	args = append(args, p.Limit+1)
-
-	ctx, cancel := contract.Context(ctx)
-	defer cancel()
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	l := listing{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.read, l, func(r scanner) (tests.Record, error) { return scanRecord(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
-	defer rows.Close()
-	items := make([]tests.Record, 0, p.Limit+1)
-	for rows.Next() {
-		r, err := scanRecord(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list tests: %w", err)
-		}
-		items = append(items, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list tests: %w", err)
-	}
-	if len(items) > p.Limit {
-		return items[:p.Limit], true, nil
-	}
-	return items, false, nil
+	return items, more, nil
 }
 
 // Delete implements tests.Store.

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"modernc.org/sqlite"
@@ -96,45 +95,12 @@ func (s *UploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Uplo
 	if empty {
 		return nil, false, nil
 	}
-	var where []string
-	var args []any
-	if p.Owner != "" {
-		where = append(where, "owner = ?")
-		args = append(args, p.Owner)
-	}
-	if !start {
-		where = append(where, "(created_at, upload_id) < (?, ?)")
-		args = append(args, p.After.CreatedAt.Format(contract.TimeLayout), p.After.ID)
-	}
-	q := "SELECT " + uploadColumns + " FROM uploads"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += " ORDER BY created_at DESC, upload_id DESC LIMIT ?"
-	args = append(args, p.Limit+1)
-
-	ctx, cancel := contract.Context(ctx)
-	defer cancel()
-	rows, err := s.read.QueryContext(ctx, q, args...)
+	l := listing{table: "uploads", id: "upload_id", columns: uploadColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.read, l, scanUpload)
 	if err != nil {
 		return nil, false, fmt.Errorf("list uploads: %w", err)
 	}
-	defer rows.Close()
-	items := make([]uploads.Upload, 0, p.Limit+1)
-	for rows.Next() {
-		u, err := scanUpload(rows)
-		if err != nil {
-			return nil, false, fmt.Errorf("list uploads: %w", err)
-		}
-		items = append(items, u)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("list uploads: %w", err)
-	}
-	if len(items) > p.Limit {
-		return items[:p.Limit], true, nil
-	}
-	return items, false, nil
+	return items, more, nil
 }
 
 // Complete implements uploads.Store. The statement runs in an explicit transaction so that the
