@@ -56,10 +56,21 @@ func ParseQuery(q url.Values, subject string, admin bool) (Query, error) {
 	return out, nil
 }
 
-// Next returns the cursor for the page after one ending at last, or "" when no page follows.
-func Next(more bool, last Position) string {
-	if !more || last.IsZero() {
-		return ""
+// Body is a listing response: {"items":[...],"next_cursor":"..."}, without next_cursor on the
+// last page and with [] (never null) when empty.
+type Body[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// NewBody returns the body for one page of items; pos gives an item's position.
+func NewBody[T any](items []T, more bool, pos func(T) Position) Body[T] {
+	b := Body[T]{Items: items}
+	if b.Items == nil {
+		b.Items = []T{}
 	}
-	return Encode(last)
+	if more && len(items) > 0 {
+		b.NextCursor = Encode(pos(items[len(items)-1]))
+	}
+	return b
 }

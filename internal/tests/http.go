@@ -176,12 +176,6 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// pageBody is the GET /test response.
-type pageBody struct {
-	Items      []Record `json:"items"`
-	NextCursor string   `json:"next_cursor,omitempty"`
-}
-
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	caller, err := service.CallerOf(r)
 	if err != nil {
@@ -196,14 +190,9 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list tests: %w", err)
 	}
-	body := pageBody{Items: items}
-	if body.Items == nil {
-		body.Items = []Record{}
-	}
-	if len(items) > 0 {
-		last := items[len(items)-1]
-		body.NextCursor = page.Next(more, Position{CreatedAt: last.CreatedAt, ID: last.ID})
-	}
+	body := page.NewBody(items, more, func(it Record) page.Position {
+		return page.Position{CreatedAt: it.CreatedAt, ID: it.ID}
+	})
 	return web.WriteJSON(w, http.StatusOK, body)
 }
 

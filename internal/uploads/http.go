@@ -400,12 +400,6 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// listBody is the GET /upload response.
-type listBody struct {
-	Items      []Upload `json:"items"`
-	NextCursor string   `json:"next_cursor,omitempty"`
-}
-
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	caller, err := service.CallerOf(r)
 	if err != nil {
@@ -419,13 +413,8 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("list uploads: %w", err)
 	}
-	body := listBody{Items: items}
-	if body.Items == nil {
-		body.Items = []Upload{}
-	}
-	if len(items) > 0 {
-		last := items[len(items)-1]
-		body.NextCursor = page.Next(more, page.Position{CreatedAt: last.CreatedAt, ID: last.ID})
-	}
+	body := page.NewBody(items, more, func(it Upload) page.Position {
+		return page.Position{CreatedAt: it.CreatedAt, ID: it.ID}
+	})
 	return web.WriteJSON(w, http.StatusOK, body)
 }
