@@ -6,25 +6,29 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/devstack"
+	"github.com/decagon/decagon/internal/edge"
 	"github.com/decagon/decagon/internal/idp"
 	"github.com/decagon/decagon/internal/uploads"
-	"github.com/decagon/decagon/internal/web"
+	"github.com/decagon/decagon/internal/waf"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dev", "Runs the local stack: the services and the identity provider on one address.", stderr)
-	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
+	fs := newFlagSet("dev", "Runs the local stack: the edge (WAF, stage, authorizer, load balancer), the identity provider, and desiredCount replicas of every service of decagon.yaml.", stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the edge")
+	config := fs.String("config", defaultConfig, "the topology file: services, path rules, health checks, stage, WAF")
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data: database, identity provider keys, issuer")
 	dbRaw := fs.String("database-url", "", "postgres://USER@HOST:PORT/DB or sqlite:PATH (default: a SQLite file in --data-dir)")
 	dbPassword := fs.String("database-password", "", "password added to a postgres --database-url that has none")
 	blobURL := fs.String("blob-url", "", "s3://BUCKET?region=R[&endpoint=URL&use_path_style=true] or file:///DIR (default: a directory in --data-dir)")
 	maxUpload := byteSize(uploads.DefaultMaxUpload)
 	fs.Var(&maxUpload, "max-upload", "largest direct upload (bytes, or with KiB/MiB/GiB)")
-	drain := fs.Duration("drain", 0, "on Ctrl-C, keep serving this long while /health-check answers 503")
+	trusted := fs.String("trusted-proxies", "", "CIDRs whose X-Forwarded-For/-Proto/-Host the edge keeps, comma-separated")
+	wafOn := fs.Bool("waf", true, "run the WAF (Coraza + OWASP CRS) with decagon.yaml's settings")
+	drain := fs.Duration("drain", 0, "on Ctrl-C, keep serving this long while the replicas' /health-check answers 503")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -32,6 +36,14 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	logger, err := newLogger(stderr, *logLevel)
 	if err != nil {
 		return err
+	}
+	topo, err := loadTopology(*config, logger)
+	if err != nil {
+		return err
+	}
+	proxies, err := edge.ParseTrustedProxies(*trusted)
+	if err != nil {
+		return usageError{"--trusted-proxies: " + err.Error()}
 	}
 	provider, err := idp.Open(*dataDir, idp.Config{})
 	if err != nil {
@@ -65,22 +77,34 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer bucket.Close()
-	svc, err := buildServices(knownServices, deps{db: db, bucket: bucket, verifier: v, logger: logger, maxUpload: int64(maxUpload)})
+	d := deps{db: db, bucket: bucket, verifier: v, logger: logger, maxUpload: int64(maxUpload)}
+	cfg := devstack.Config{
+		Listener: ln, Topology: topo, Verifier: v, IDP: provider.Handler(),
+		// Each replica is a fresh service over the shared database and object store.
+		NewService: func(ctx context.Context, service string) (http.Handler, func(), error) {
+			b, err := buildServices([]string{service}, d)
+			if err != nil {
+				return nil, nil, err
+			}
+			b.background(ctx)
+			return b.handler, b.health.Drain, nil
+		},
+		TrustedProxies: proxies,
+		Drain:          *drain,
+		AccessLog:      stderr,
+		Logger:         logger,
+	}
+	if *wafOn {
+		w, err := waf.New(wafConfig(topo.WAF, proxies), logger)
+		if err != nil {
+			return err
+		}
+		cfg.WAF = w.Middleware
+	}
+	stack, err := devstack.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	svc.background(ctx)
-
-	idpHandler := web.RequestIDs(logger, web.AccessLog(provider.Handler()))
-	// Not a ServeMux: it would clean and redirect paths the API must answer with 404.
-	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, idp.PathPrefix+"/") {
-			idpHandler.ServeHTTP(w, r)
-			return
-		}
-		svc.handler.ServeHTTP(w, r)
-	})
-
 	token, err := provider.Mint(idp.MintOptions{Issuer: issuer, User: "dev", Type: "id", TTL: 12 * time.Hour})
 	if err != nil {
 		return err
@@ -95,10 +119,9 @@ Try:
 
   curl -s -X POST %s/test -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"first"}'
   curl -s %s/test -H "Authorization: Bearer $TOKEN"
+  curl -s %s/_dev/targets
 
 More tokens: go run ./cmd/decagon token --data-dir %s --user alice [--groups admin]
-`, base, db.Backend(), *dataDir, token, base, base, *dataDir)
-
-	logger.Info("dev stack up", "url", base, "issuer", issuer)
-	return web.Serve(ctx, web.NewServer(mux, logger), ln, *drain, svc.health.Drain, logger)
+`, base, db.Backend(), *dataDir, token, base, base, base, *dataDir)
+	return stack.Wait()
 }

@@ -19,8 +19,10 @@ const usage = `decagon — a secure REST API on AWS, and the same API on your la
 usage: decagon <command> [flags]
 
 commands:
-  dev       run the local stack (service, identity provider) on one address
-  serve     run one service as its container does: decagon serve tests
+  dev       run the local stack: edge (WAF, stage, authorizer, load balancer), identity provider,
+            and replicas of every service of decagon.yaml
+  edge      run the edge alone in front of given targets
+  serve     run one service as its container does: decagon serve tests|uploads
   migrate   apply the embedded database schema to --database-url
   token     mint a token the running local stack accepts
   version   print the version
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch cmd {
 	case "dev":
 		return runDev(ctx, rest, stdout, stderr)
+	case "edge":
+		return runEdge(ctx, rest, stdout, stderr)
 	case "serve":
 		return runServe(ctx, rest, stdout, stderr)
 	case "migrate":

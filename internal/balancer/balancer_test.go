@@ -1,0 +1,206 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// target is a loopback server whose /health-check answers a settable status.
+type target struct {
+	*httptest.Server
+	status atomic.Int64
+	checks atomic.Int64
+}
+
+func newTarget(t *testing.T) *target {
+	t.Helper()
+	tg := &target{}
+	tg.status.Store(200)
+	tg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health-check" {
+			tg.checks.Add(1)
+			w.WriteHeader(int(tg.status.Load()))
+			return
+		}
+		w.WriteHeader(204)
+	}))
+	t.Cleanup(tg.Close)
+	return tg
+}
+
+func (tg *target) addr() string { return tg.Listener.Addr().String() }
+
+func newGroup(t *testing.T, hc HealthCheck) *Group {
+	t.Helper()
+	g, err := New(Config{Name: "tests", HealthCheck: hc, DeregistrationDelay: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	return g
+}
+
+func waitState(t *testing.T, g *Group, id string, want State) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		ch := g.Changed()
+		for _, tg := range g.Targets() {
+			if tg.ID == id && tg.State() == want {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s did not become %s", id, want)
+		case <-ch:
+		}
+	}
+}
+
+var fast = HealthCheck{Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2}
+
+func TestStateTransitions(t *testing.T) {
+	g := newGroup(t, fast)
+	tg := newTarget(t)
+	if err := g.Register("t1", tg.addr()); err != nil {
+		t.Fatal(err)
+	}
+	if s := g.Targets()[0].State(); s != StateInitial {
+		t.Fatalf("new target is %s", s)
+	}
+	if _, err := g.Pick(nil); !errors.Is(err, ErrNoHealthyTarget) {
+		t.Fatalf("initial target picked: %v", err)
+	}
+	waitState(t, g, "t1", StateHealthy)
+	if n := tg.checks.Load(); n < 2 {
+		t.Fatalf("healthy after %d checks, threshold 2", n)
+	}
+	tg.status.Store(503)
+	waitState(t, g, "t1", StateUnhealthy)
+	tg.status.Store(200)
+	waitState(t, g, "t1", StateHealthy)
+
+	// Deregistered: draining, then gone once idle.
+	picked, err := g.Pick(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !g.Deregister("t1") {
+		t.Fatal("deregister reported unknown")
+	}
+	if s := g.Targets()[0].State(); s != StateDraining {
+		t.Fatalf("deregistered target is %s", s)
+	}
+	if _, err := g.Pick(nil); !errors.Is(err, ErrNoHealthyTarget) {
+		t.Fatal("a draining target was picked")
+	}
+	g.Release(picked)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for len(g.Targets()) != 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("drained target not removed")
+		case <-g.Changed():
+		}
+	}
+}
+
+func TestSuccessCodes(t *testing.T) {
+	hc := HealthCheck{SuccessCodes: [][2]int{{200, 204}, {302, 302}}}
+	for code, want := range map[int]bool{200: true, 204: true, 205: false, 302: true, 500: false} {
+		if hc.success(code) != want {
+			t.Errorf("%d: %v", code, !want)
+		}
+	}
+}
+
+func TestPickLeastOutstanding(t *testing.T) {
+	g := newGroup(t, fast)
+	a, b, c := newTarget(t), newTarget(t), newTarget(t)
+	for id, tg := range map[string]*target{"a": a, "b": b, "c": c} {
+		if err := g.Register(id, tg.addr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		waitState(t, g, id, StateHealthy)
+	}
+	// Ties rotate: three picks with nothing outstanding hit three different targets.
+	seen := map[string]int{}
+	var held []*Target
+	for range 3 {
+		tg, err := g.Pick(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[tg.ID]++
+		held = append(held, tg)
+	}
+	if len(seen) != 3 {
+		t.Fatalf("three picks with equal load went to %v", seen)
+	}
+	// Releasing one makes it the only least-loaded target.
+	g.Release(held[1])
+	for range 3 {
+		tg, _ := g.Pick(nil)
+		if tg != held[1] {
+			t.Fatalf("picked %s with %d outstanding, want %s", tg.ID, tg.Outstanding(), held[1].ID)
+		}
+		g.Release(tg)
+	}
+	// except skips a target even when it is the least loaded.
+	if tg, _ := g.Pick(held[1]); tg == held[1] {
+		t.Fatal("Pick returned the excluded target")
+	}
+}
+
+func TestRoundTripRetriesDialErrorsOnce(t *testing.T) {
+	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	g := newGroup(t, hc)
+	dead, live := newTarget(t), newTarget(t)
+	_ = g.Register("dead", dead.addr())
+	_ = g.Register("live", live.addr())
+	waitState(t, g, "dead", StateHealthy)
+	waitState(t, g, "live", StateHealthy)
+	dead.Close()
+	for i := range 6 {
+		req, _ := http.NewRequest("GET", "http://tests/x", nil)
+		tr := &Trace{}
+		req = req.WithContext(WithTrace(req.Context(), tr))
+		resp, err := Groups{"tests": g}.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("GET %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if tr.Target != live.addr() {
+			t.Fatalf("served by %s", tr.Target)
+		}
+	}
+	var failed int
+	for range 6 {
+		req, _ := http.NewRequest("POST", "http://tests/x", http.NoBody)
+		resp, err := g.RoundTrip(req)
+		if err != nil {
+			failed++
+			continue
+		}
+		resp.Body.Close()
+	}
+	if failed == 0 {
+		t.Fatal("POSTs were retried on another target")
+	}
+	for _, tg := range g.Targets() {
+		if tg.Outstanding() != 0 {
+			t.Fatalf("%s has %d outstanding after all bodies closed", tg.ID, tg.Outstanding())
+		}
+	}
+}

@@ -1,0 +1,21 @@
+// Package balancer is the local edge's load balancer: target groups whose targets are picked by
+// least outstanding requests among the healthy ones, and active health checks with the
+// semantics of an AWS Application Load Balancer.
+//
+// A target moves between states as an ALB target does:
+//
+//	initial   --HealthyThreshold successes-->    healthy
+//	initial   --UnhealthyThreshold failures-->   unhealthy
+//	healthy   --UnhealthyThreshold failures-->   unhealthy
+//	unhealthy --HealthyThreshold successes-->    healthy
+//	any       --Deregister-->                    draining --idle or delay passed--> removed
+//
+// Only healthy targets receive requests. A check succeeds when the target answers the check
+// path within the timeout with one of the success codes; the first check runs at registration,
+// the next ones every interval.
+//
+// [Group.RoundTrip] forwards one request to a target: the caller puts the group's name in the
+// request URL's host and the group replaces it with the picked target's address. A request
+// whose connection to the target could not be established (a dial error, never a response) is
+// retried once on another target when its method is idempotent and its body can be sent again.
+package balancer

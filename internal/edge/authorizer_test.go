@@ -1,0 +1,188 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/decagon/decagon/api"
+	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/idp"
+)
+
+// scopedDoc is the document with GET /test/{test_id} asking for the decagon/read scope, so
+// that the access-token rules can be exercised.
+func scopedDoc(t *testing.T) *openapi3.T {
+	t.Helper()
+	doc, err := openapi3.NewLoader().LoadFromData(api.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc.Paths.Value("/test/{test_id}").Get.Security = &openapi3.SecurityRequirements{{"cognito": {"decagon/read"}}}
+	return doc
+}
+
+func TestAuthorizer(t *testing.T) {
+	h := newHarness(t, 1, testTopology, func(c *Config) { c.Doc = scopedDoc(t) })
+	p, _ := testIDP(t)
+	id := mint(t, idp.MintOptions{})
+	access := mint(t, idp.MintOptions{Type: "access", Scopes: []string{"decagon/read"}})
+	otherScope := mint(t, idp.MintOptions{Type: "access", Scopes: []string{"decagon/write"}})
+	expired := mint(t, idp.MintOptions{Now: time.Now().Add(-3 * time.Hour), TTL: time.Hour})
+	otherIssuer, err := p.Mint(idp.MintOptions{Issuer: "http://127.0.0.1:1/_idp", User: "mallory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(id, ".")
+	forged := parts[0] + "." + parts[1] + "." + strings.Repeat("A", len(parts[2]))
+
+	item := "/test/" + uuid1
+	cases := []struct {
+		name, path, auth string
+		status           int
+		challenge        string // substring of WWW-Authenticate
+	}{
+		{"id token, id route", "/test", "Bearer " + id, 200, ""},
+		{"no token", "/test", "", 401, `Bearer realm="decagon"`},
+		{"empty bearer", "/test", "Bearer ", 401, `Bearer realm="decagon"`},
+		{"basic scheme", "/test", "Basic YWxhZGRpbjpvcGVuc2VzYW1l", 401, `error="invalid_token"`},
+		{"garbage", "/test", "Bearer garbage", 401, `error="invalid_token"`},
+		{"forged signature", "/test", "Bearer " + forged, 401, `error="invalid_token"`},
+		{"expired", "/test", "Bearer " + expired, 401, `error="invalid_token"`},
+		{"other issuer", "/test", "Bearer " + otherIssuer, 401, `error="invalid_token"`},
+		{"access token, id route", "/test", "Bearer " + access, 401, `error="invalid_token"`},
+		{"access token with scope", item, "Bearer " + access, 200, ""},
+		{"access token without scope", item, "Bearer " + otherScope, 403, `error="insufficient_scope"`},
+		{"id token, scoped route", item, "Bearer " + id, 401, `error="invalid_token"`},
+		{"public route needs none", "/health-check", "", 200, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var hdr []string
+			if tc.auth != "" {
+				hdr = []string{"Authorization", tc.auth}
+			}
+			resp := h.do("GET", tc.path, "", hdr...)
+			if resp.status != tc.status {
+				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
+			}
+			if tc.status == 200 {
+				if got := resp.echo(t).Header["Authorization"]; tc.auth != "" && (len(got) != 1 || got[0] != tc.auth) {
+					t.Fatalf("forwarded Authorization %q", got)
+				}
+				return
+			}
+			resp.problem(t)
+			if got := resp.header.Get("WWW-Authenticate"); !strings.Contains(got, tc.challenge) {
+				t.Fatalf("WWW-Authenticate %q, want %q", got, tc.challenge)
+			}
+			line := h.logFor(resp.header.Get("X-Request-Id"))
+			if line["authorizerError"] == "" {
+				t.Fatalf("access log has no authorizerError: %v", line)
+			}
+		})
+	}
+	if h.backends[0].hits.Load() != 3 {
+		t.Fatalf("backend saw %d requests, want the 3 allowed ones", h.backends[0].hits.Load())
+	}
+}
+
+func TestAuthorizerCache(t *testing.T) {
+	h := newHarness(t, 1, testTopology)
+	tok := "Bearer " + mint(t, idp.MintOptions{User: "cached"})
+	for range 5 {
+		if r := h.do("GET", "/test", "", "Authorization", tok); r.status != 200 {
+			t.Fatalf("status %d", r.status)
+		}
+	}
+	if n := h.verifier.calls.Load(); n != 1 {
+		t.Fatalf("verifier called %d times for one token, want 1", n)
+	}
+	// A bad token is never cached: each try is verified again.
+	for range 3 {
+		h.do("GET", "/test", "", "Authorization", "Bearer x.y.z")
+	}
+	if n := h.verifier.calls.Load(); n != 4 {
+		t.Fatalf("verifier called %d times, want 4", n)
+	}
+}
+
+// stubVerifier accepts every token with fixed claims.
+type stubVerifier struct {
+	claims *auth.Claims
+	calls  int
+}
+
+func (s *stubVerifier) Verify(_ context.Context, token string, req auth.Requirement) (*auth.Claims, error) {
+	s.calls++
+	if token == "bad" {
+		return nil, auth.ErrInvalidToken
+	}
+	return s.claims, permits(s.claims, req)
+}
+
+func TestAuthorizerCacheBounds(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sv := &stubVerifier{claims: &auth.Claims{TokenUse: "id", ExpiresAt: now.Add(time.Minute)}}
+	a := newAuthorizer(sv, 32, 10*time.Minute)
+	a.now = func() time.Time { return now }
+	ctx := context.Background()
+	hdr := []string{"Bearer tok"}
+	for range 3 {
+		if _, err := a.authorize(ctx, hdr, auth.Requirement{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sv.calls != 1 {
+		t.Fatalf("calls %d, want 1", sv.calls)
+	}
+	// The cached claims still obey each route's requirement.
+	if _, err := a.authorize(ctx, hdr, auth.Requirement{Scopes: []string{"x"}}); !errors.Is(err, auth.ErrInvalidToken) {
+		t.Fatalf("id token on scoped route: %v", err)
+	}
+	// Past exp the entry is gone and the token is verified again.
+	now = now.Add(2 * time.Minute)
+	_, _ = a.authorize(ctx, hdr, auth.Requirement{})
+	if sv.calls != 2 {
+		t.Fatalf("calls %d after exp, want 2", sv.calls)
+	}
+	// The size bound holds.
+	sv.claims = &auth.Claims{TokenUse: "id", ExpiresAt: now.Add(time.Hour)}
+	for i := range 500 {
+		_, _ = a.authorize(ctx, []string{"Bearer t" + string(rune('a'+i%26)) + strings.Repeat("x", i)}, auth.Requirement{})
+	}
+	total := 0
+	for i := range a.shards {
+		total += len(a.shards[i].m)
+	}
+	if total > 32 {
+		t.Fatalf("cache holds %d entries, bound 32", total)
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want string
+		err  error
+	}{
+		{nil, "", auth.ErrMissingToken},
+		{[]string{""}, "", auth.ErrMissingToken},
+		{[]string{"Bearer abc"}, "abc", nil},
+		{[]string{"bearer  abc "}, "abc", nil},
+		{[]string{"abc"}, "abc", nil},
+		{[]string{"Bearer"}, "Bearer", nil}, // a bare "token", which the verifier refuses
+		{[]string{"Basic abc"}, "", auth.ErrInvalidToken},
+		{[]string{"Bearer a", "Bearer b"}, "", auth.ErrInvalidToken},
+	}
+	for _, tc := range cases {
+		got, err := bearerToken(tc.in)
+		if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("%q: got %q %v, want %q %v", tc.in, got, err, tc.want, tc.err)
+		}
+	}
+}

@@ -1,0 +1,250 @@
+package edge
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"github.com/decagon/decagon/internal/idp"
+)
+
+func TestForwardedHeaders(t *testing.T) {
+	loopback, err := ParseTrustedProxies("127.0.0.0/8, ::1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ParseTrustedProxies("10.0.0.0/8")
+	cases := []struct {
+		name      string
+		trusted   TrustedProxies
+		headers   []string
+		wantXFF   string
+		wantIP    string
+		wantProto string
+		wantHost  string // "" means the edge's own host
+	}{
+		{"no header, untrusted", nil, nil, "127.0.0.1", "127.0.0.1", "http", ""},
+		{"client header dropped from untrusted peer", other,
+			[]string{"X-Forwarded-For", "203.0.113.7", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "evil.example"},
+			"127.0.0.1", "127.0.0.1", "http", ""},
+		{"kept from trusted peer", loopback,
+			[]string{"X-Forwarded-For", "203.0.113.7, 10.1.2.3", "X-Forwarded-Proto", "https", "X-Forwarded-Host", "api.example"},
+			"203.0.113.7, 10.1.2.3, 127.0.0.1", "10.1.2.3", "https", "api.example"},
+		{"client is right-most untrusted", loopback,
+			[]string{"X-Forwarded-For", "198.51.100.1, 203.0.113.7, 127.0.0.5"},
+			"198.51.100.1, 203.0.113.7, 127.0.0.5, 127.0.0.1", "203.0.113.7", "http", ""},
+		{"garbage list dropped even from trusted peer", loopback,
+			[]string{"X-Forwarded-For", "203.0.113.7, <script>"},
+			"127.0.0.1", "127.0.0.1", "http", ""},
+		{"bad proto ignored", loopback,
+			[]string{"X-Forwarded-Proto", "gopher"},
+			"127.0.0.1", "127.0.0.1", "http", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 1, testTopology, func(c *Config) { c.TrustedProxies = tc.trusted })
+			r := h.do("GET", "/health-check", "", tc.headers...)
+			e := r.echo(t)
+			got := strings.Join(e.Header["X-Forwarded-For"], ",")
+			if got != tc.wantXFF {
+				t.Fatalf("X-Forwarded-For %q, want %q", got, tc.wantXFF)
+			}
+			host := tc.wantHost
+			if host == "" {
+				host = strings.TrimPrefix(h.url, "http://")
+			}
+			if p := e.Header["X-Forwarded-Proto"]; len(p) != 1 || p[0] != tc.wantProto {
+				t.Fatalf("X-Forwarded-Proto %q", p)
+			}
+			if hh := e.Header["X-Forwarded-Host"]; len(hh) != 1 || hh[0] != host {
+				t.Fatalf("X-Forwarded-Host %q, want %q", hh, host)
+			}
+			if ip := h.logFor(r.header.Get("X-Request-Id"))["ip"]; ip != tc.wantIP {
+				t.Fatalf("access log ip %v, want %s", ip, tc.wantIP)
+			}
+		})
+	}
+}
+
+func TestAccessLog(t *testing.T) {
+	h := newHarness(t, 1, testTopology)
+	tok := "Bearer " + mint(t, idp.MintOptions{})
+	r := h.do("GET", "/Test/test/"+uuid1+"?x=1", "", "Authorization", tok, "X-Request-Id", "log-test-1")
+	if r.status != 200 {
+		t.Fatalf("status %d", r.status)
+	}
+	line := h.logFor("log-test-1")
+	want := map[string]any{
+		"requestId": "log-test-1", "ip": "127.0.0.1", "httpMethod": "GET",
+		"resourcePath": "/test/{test_id}", "path": "/Test/test/" + uuid1, "protocol": "HTTP/1.1",
+		"status": float64(200), "responseLength": float64(len(r.body)), "authorizerError": "",
+		"target": h.backends[0].addr,
+	}
+	for k, v := range want {
+		if line[k] != v {
+			t.Errorf("%s = %#v, want %#v", k, line[k], v)
+		}
+	}
+	if !regexp.MustCompile(`^\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4}$`).MatchString(line["requestTime"].(string)) {
+		t.Errorf("requestTime %q", line["requestTime"])
+	}
+	lat, _ := line["latency"].(float64)
+	integ, _ := line["integrationLatency"].(float64)
+	if lat <= 0 || integ <= 0 || integ > lat {
+		t.Errorf("latency %v integrationLatency %v", line["latency"], line["integrationLatency"])
+	}
+
+	h.do("GET", "/test", "", "X-Request-Id", "log-test-2")
+	line = h.logFor("log-test-2")
+	if line["status"] != float64(401) || line["authorizerError"] == "" || line["integrationLatency"] != nil || line["target"] != "" {
+		t.Errorf("refused request logged as %v", line)
+	}
+}
+
+func TestParseForwardedFor(t *testing.T) {
+	cases := []struct {
+		in   []string
+		want []string
+		ok   bool
+	}{
+		{[]string{"1.2.3.4"}, []string{"1.2.3.4"}, true},
+		{[]string{"1.2.3.4, 5.6.7.8", "9.9.9.9"}, []string{"1.2.3.4", "5.6.7.8", "9.9.9.9"}, true},
+		{[]string{"[2001:db8::1]:443, 2001:db8::2, 1.2.3.4:80"}, []string{"2001:db8::1", "2001:db8::2", "1.2.3.4"}, true},
+		{[]string{"::ffff:1.2.3.4"}, []string{"1.2.3.4"}, true},
+		{[]string{" , 1.2.3.4 ,"}, []string{"1.2.3.4"}, true},
+		{[]string{"unknown"}, nil, false},
+		{[]string{"1.2.3.4, fe80::1%eth0"}, nil, false},
+		{[]string{strings.Repeat("1.1.1.1,", 33)}, nil, false},
+	}
+	for _, tc := range cases {
+		got, ok := ParseForwardedFor(tc.in)
+		var s []string
+		for _, a := range got {
+			s = append(s, a.String())
+		}
+		if ok != tc.ok || strings.Join(s, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%q: got %v %v, want %v %v", tc.in, s, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestParseTrustedProxies(t *testing.T) {
+	tp, err := ParseTrustedProxies("10.0.0.0/8, 192.168.1.7, 2001:db8::/32, 10.1.2.3/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, want := range map[string]bool{"10.9.9.9": true, "192.168.1.7": true, "192.168.1.8": false, "2001:db8::5": true, "::ffff:10.0.0.1": true, "11.0.0.1": false} {
+		if got := tp.Contains(netip.MustParseAddr(addr)); got != want {
+			t.Errorf("%s: %v", addr, got)
+		}
+	}
+	for _, bad := range []string{"10.0.0.0/33", "nope", "1.2.3.4/x"} {
+		if _, err := ParseTrustedProxies(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// FuzzForwardedFor: any header list from an untrusted or trusted peer yields a header made of
+// addresses only, ending with the peer, and a client address; never a panic.
+func FuzzForwardedFor(f *testing.F) {
+	for _, s := range []string{"1.2.3.4", "1.2.3.4, 5.6.7.8", "[::1]:80, 10.0.0.1", "unknown", "", ",,,", "::ffff:127.0.0.1", "1.2.3.4\r\nX: y"} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	trusted, _ := ParseTrustedProxies("127.0.0.0/8, 10.0.0.0/8")
+	f.Fuzz(func(t *testing.T, xff string, trust bool) {
+		tp := TrustedProxies(nil)
+		if trust {
+			tp = trusted
+		}
+		header, client := tp.forwardedFor("127.0.0.1:5555", []string{xff})
+		if !strings.HasSuffix(header, "127.0.0.1") {
+			t.Fatalf("header %q does not end with the peer", header)
+		}
+		for _, part := range strings.Split(header, ", ") {
+			if _, err := netip.ParseAddr(part); err != nil {
+				t.Fatalf("header %q holds %q", header, part)
+			}
+		}
+		if _, err := netip.ParseAddr(client); err != nil {
+			t.Fatalf("client %q", client)
+		}
+	})
+}
+
+// FuzzRoute: any path either matches an operation of the document or not, without panicking,
+// and a matched path is clean.
+func FuzzRoute(f *testing.F) {
+	for _, s := range []string{"/test", "/test/" + uuid1, "/Test/test", "/test/", "//", "/test/..", "/test/%2F", "", "/"} {
+		f.Add(s)
+	}
+	h := newHarness(f, 0, testTopology)
+	f.Fuzz(func(t *testing.T, path string) {
+		if !cleanPath(path) {
+			return
+		}
+		if e := h.edge.router.match(path); e != nil {
+			_ = e.pathParams(path)
+			if strings.Contains(path, "//") {
+				t.Fatalf("%q matched", path)
+			}
+		}
+	})
+}
+
+// FuzzFastParams holds the allocation-free parameter checks to kin-openapi: whatever they
+// accept, kin-openapi must accept too (what they refuse, kin-openapi judges anyway).
+func FuzzFastParams(f *testing.F) {
+	for _, s := range [][3]string{
+		{uuid1, "limit=5&cursor=abc", "key-1"},
+		{"not-a-uuid", "limit=0", ""},
+		{uuid1, "limit=100&owner=" + strings.Repeat("o", 128), "k"},
+		{uuid1, "limit=101", strings.Repeat("k", 256)},
+		{uuid1, "limit=-1&limit=2", "é"},
+		{uuid1, "limit=1e2", "a b"},
+		{strings.ToUpper(uuid1), "cursor=" + strings.Repeat("c", 513), "\x7f"},
+		{uuid1, "owner&limit", ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	h := newHarness(f, 0, testTopology)
+	f.Fuzz(func(t *testing.T, seg, query, key string) {
+		if strings.ContainsAny(seg, "/?#") || !utf8.ValidString(key) || strings.ContainsAny(key, "\r\n\x00") {
+			return
+		}
+		for _, tc := range []struct{ method, path string }{
+			{"GET", "/test/" + seg}, {"GET", "/test"}, {"POST", "/test"}, {"DELETE", "/test/" + seg},
+		} {
+			entry := h.edge.router.match(tc.path)
+			if entry == nil {
+				continue
+			}
+			op := entry.methods[tc.method]
+			if op.fast == nil {
+				t.Fatalf("%s %s has no fast checks", tc.method, op.path)
+			}
+			r, err := http.NewRequest(tc.method, "http://x"+tc.path+"?"+query, nil)
+			if err != nil {
+				return
+			}
+			if key != "" {
+				r.Header["Idempotency-Key"] = []string{key}
+			}
+			if !op.fast.valid(r, tc.path) {
+				continue
+			}
+			in := &openapi3filter.RequestValidationInput{Request: r, PathParams: entry.pathParams(tc.path),
+				Route: op.route, Options: filterOptions(false)}
+			if err := openapi3filter.ValidateRequest(context.Background(), in); err != nil {
+				t.Fatalf("%s %s?%s key %q: fast checks accept, kin-openapi refuses: %v", tc.method, tc.path, query, key, err)
+			}
+		}
+	})
+}

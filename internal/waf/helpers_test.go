@@ -1,0 +1,134 @@
+package waf
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/decagon/decagon/internal/web"
+)
+
+// logBuffer collects log lines; safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// records returns the WAF's log records (msg "waf") decoded.
+func (l *logBuffer) records(t *testing.T) []map[string]any {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(l.buf.Bytes()))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("log line is not JSON: %q", sc.Text())
+		}
+		if m["msg"] == "waf" {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// backend is the handler behind the WAF in tests: it reads the whole body, remembering its
+// size and SHA-256, and counts requests.
+type backend struct {
+	mu     sync.Mutex
+	hits   int
+	size   int64
+	digest []byte
+}
+
+func (b *backend) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := sha256.New()
+	n, err := io.Copy(h, r.Body)
+	b.mu.Lock()
+	b.hits++
+	b.size, b.digest = n, h.Sum(nil)
+	b.mu.Unlock()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+func (b *backend) state() (hits int, size int64, digest []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.hits, b.size, b.digest
+}
+
+// stack is a WAF in front of a backend, behind the request ID middleware as the edge has it.
+type stack struct {
+	waf     *WAF
+	backend *backend
+	logs    *logBuffer
+	handler http.Handler
+}
+
+func newStack(t *testing.T, cfg Config) *stack {
+	t.Helper()
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, nil))
+	w, err := New(cfg, logger)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	be := &backend{}
+	return &stack{waf: w, backend: be, logs: logs, handler: web.RequestIDs(logger, w.Middleware(be))}
+}
+
+// request is one request to send through a stack.
+type request struct {
+	method, target, contentType, body string
+	remote                            string
+	header                            map[string]string
+}
+
+func (s *stack) do(t *testing.T, rq request) *httptest.ResponseRecorder {
+	t.Helper()
+	method := rq.method
+	if method == "" {
+		method = http.MethodGet
+	}
+	r := httptest.NewRequest(method, rq.target, strings.NewReader(rq.body))
+	if rq.body == "" {
+		r.Body, r.ContentLength = http.NoBody, 0
+	} else {
+		r.Header.Set("Content-Length", strconv.Itoa(len(rq.body))) // as net/http's server leaves it
+	}
+	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0")
+	r.Header.Set("Accept", "application/json")
+	if rq.contentType != "" {
+		r.Header.Set("Content-Type", rq.contentType)
+	}
+	for k, v := range rq.header {
+		r.Header.Set(k, v)
+	}
+	if rq.remote != "" {
+		r.RemoteAddr = rq.remote
+	}
+	rec := httptest.NewRecorder()
+	s.handler.ServeHTTP(rec, r)
+	return rec
+}

@@ -1,0 +1,200 @@
+package waf
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strconv"
+
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
+	"github.com/corazawaf/coraza/v3/types"
+)
+
+// inspect runs r through the rule groups (phases 1 and 2: the request) and returns the verdict
+// when a rule refuses it (or would, in count mode), nil when it passes. r.Body is replaced by
+// one that replays the inspected prefix and then streams the rest.
+func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
+	tx := w.engine.NewTransaction()
+	defer func() {
+		_ = tx.Close() // only fails removing upload temp files, which this configuration never writes
+	}()
+	state, ok := tx.(plugintypes.TransactionState)
+	if !ok {
+		return nil, errors.New("coraza transaction does not expose its variables")
+	}
+	vars := state.Variables()
+	for _, i := range w.pathExcl {
+		for _, p := range w.cfg.Exclusions[i].Paths {
+			if matchPattern(p, r.URL.Path) {
+				vars.TX().Set(exclusionVar+strconv.Itoa(i), []string{"1"})
+				break
+			}
+		}
+	}
+
+	client, port := splitHostPort(r.RemoteAddr)
+	if w.cfg.ClientIP != nil {
+		client = ip.String()
+	}
+	tx.ProcessConnection(client, port, "", 0)
+	// RequestURI is the target exactly as the client sent it: r.URL.String() would re-encode it
+	// and, for a path starting with "//", turn it into a host (CVE-2025-29914).
+	uri := r.RequestURI
+	if uri == "" {
+		uri = r.URL.RequestURI()
+	}
+	tx.ProcessURI(uri, r.Method, r.Proto)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			tx.AddRequestHeader(k, v)
+		}
+	}
+	if r.Host != "" || r.ProtoAtLeast(1, 1) {
+		// net/http moves Host out of the header map. HTTP/1.1 requires it, so an empty r.Host
+		// there is an empty Host header (CRS 920290), not a missing one (920280).
+		tx.AddRequestHeader("Host", r.Host)
+		tx.SetServerName(r.Host)
+	}
+	for _, te := range r.TransferEncoding {
+		// and Transfer-Encoding too; request smuggling rules (920171, 921...) need it.
+		tx.AddRequestHeader("Transfer-Encoding", te)
+	}
+	if it := tx.ProcessRequestHeaders(); it != nil {
+		return w.verdictOf(r, tx, vars, it), nil
+	}
+	if hasBody(r) && tx.IsRequestBodyAccessible() {
+		prefix, truncated, err := w.readPrefix(r)
+		if err != nil {
+			return nil, err
+		}
+		if truncated {
+			vars.TX().Set(truncatedVar, []string{"1"})
+		}
+		if len(prefix) > 0 {
+			if it, _, err := tx.WriteRequestBody(prefix); err != nil {
+				return nil, fmt.Errorf("inspect body: %w", err)
+			} else if it != nil {
+				return w.verdictOf(r, tx, vars, it), nil
+			}
+		}
+	}
+	it, err := tx.ProcessRequestBody()
+	if err != nil {
+		return nil, fmt.Errorf("inspect body: %w", err)
+	}
+	return w.verdictOf(r, tx, vars, it), nil
+}
+
+// hasBody reports whether r may carry a body: a positive or unknown (chunked, HTTP/2) length.
+func hasBody(r *http.Request) bool {
+	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
+}
+
+// readPrefix reads up to RequestBodyLimit bytes of r's body for inspection and replaces r.Body
+// with one that replays them and streams the rest. Only the prefix is ever held in memory.
+// truncated reports that the body goes on past the limit.
+func (w *WAF) readPrefix(r *http.Request) (prefix []byte, truncated bool, err error) {
+	limit := w.cfg.RequestBodyLimit
+	size := limit + 1 // one more byte tells a body of exactly limit bytes from a longer one
+	if r.ContentLength > 0 && r.ContentLength <= int64(limit) {
+		size = int(r.ContentLength)
+	}
+	buf := make([]byte, size)
+	n, rerr := io.ReadFull(r.Body, buf)
+	if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+		rerr = nil // shorter than the limit: the whole body
+	}
+	buf = buf[:n]
+	r.Body = &replayBody{head: buf, err: rerr, rest: r.Body}
+	if rerr != nil {
+		// The client went away or sent a broken body: inspect what came, and let the next
+		// handler see the same error when it gets there.
+		return buf[:min(n, limit)], true, nil
+	}
+	truncated = n > limit || r.ContentLength > int64(limit)
+	return buf[:min(n, limit)], truncated, nil
+}
+
+// replayBody is a request body whose first bytes were already read: it returns them, then
+// the read error met while reading them (if any), then the rest of the original body.
+type replayBody struct {
+	head []byte
+	err  error
+	rest io.ReadCloser
+}
+
+func (b *replayBody) Read(p []byte) (int, error) {
+	if len(b.head) > 0 {
+		n := copy(p, b.head)
+		b.head = b.head[n:]
+		return n, nil
+	}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.rest.Read(p)
+}
+
+func (b *replayBody) Close() error { return b.rest.Close() }
+
+// verdictOf turns the transaction's outcome into a verdict: nil when nothing refuses the
+// request, in block mode (an interruption) as in count mode (what would have interrupted).
+func (w *WAF) verdictOf(r *http.Request, tx types.Transaction, vars plugintypes.TransactionVariables, it *types.Interruption) *verdict {
+	if w.observe != nil {
+		w.observe(r, tx.MatchedRules())
+	}
+	if it == nil {
+		if d, ok := tx.(interface{ DetectionOnlyInterruption() *types.Interruption }); ok {
+			it = d.DetectionOnlyInterruption()
+		}
+	}
+	if it == nil {
+		return nil
+	}
+	v := &verdict{terminatingRule: strconv.Itoa(it.RuleID), ruleType: "MANAGED_RULE_GROUP", status: http.StatusForbidden}
+	for _, m := range tx.MatchedRules() {
+		rule := m.Rule()
+		if rule.Severity() == types.RuleSeverityUnset && rule.ID() != it.RuleID {
+			continue // setup and bookkeeping rules, not detections
+		}
+		id := strconv.Itoa(rule.ID())
+		if !slices.Contains(v.matched, id) {
+			v.matched = append(v.matched, id)
+		}
+	}
+	if s := vars.TX().Get("blocking_inbound_anomaly_score"); len(s) > 0 {
+		v.score, _ = strconv.Atoi(s[0])
+	}
+	return v
+}
+
+// splitHostPort splits "host:port" and "[v6]:port" without allocating; a bare host has port 0.
+func splitHostPort(s string) (host string, port int) {
+	i := len(s) - 1
+	for i >= 0 && s[i] >= '0' && s[i] <= '9' {
+		i--
+	}
+	if i < 0 || s[i] != ':' || i == len(s)-1 {
+		return s, 0
+	}
+	host, p := s[:i], s[i+1:]
+	if len(host) >= 2 && host[0] == '[' && host[len(host)-1] == ']' {
+		host = host[1 : len(host)-1]
+	} else if containsColon(host) {
+		return s, 0 // a bare IPv6 address: its last group only looked like a port
+	}
+	port, _ = strconv.Atoi(p)
+	return host, port
+}
+
+func containsColon(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == ':' {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,180 @@
+package waf
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+)
+
+// IDs of the rules this package generates, below the CRS range (900000-999999) and outside
+// Coraza's recommended configuration (200000-200099).
+const (
+	firstExclusionRuleID = 10000 // one per exclusion: 10000 + index
+	truncatedVar         = "decagon_body_truncated"
+	exclusionVar         = "decagon_exclusion_" // + index
+)
+
+// Rule IDs of the requests' outcomes that are not CRS rules, as the log names them.
+const (
+	ruleIPBlock         = "decagon-ip-block"
+	ruleIPAllow         = "decagon-ip-allow"
+	ruleRateLimit       = "decagon-rate-based"
+	ruleGroupCRS        = "OWASP-CRS-v4"
+	ruleInspectionError = "decagon-inspection-error"
+)
+
+// baseDirectives replaces Coraza's coraza.conf-recommended (its request part: the engine, the
+// body processors and the body error rules); responses are not inspected, as AWS WAF does not
+// inspect API Gateway's responses.
+const baseDirectives = `
+SecRuleEngine %s
+# Coraza's experimental @rx pre-filter misses attacks (rx.go); this package's @rx has its own.
+SecRxPreFilter Off
+SecRequestBodyAccess On
+SecRequestBodyLimit %d
+SecRequestBodyInMemoryLimit %d
+SecRequestBodyLimitAction ProcessPartial
+SecRequestBodyJsonDepthLimit 1024
+SecArgumentsLimit 1000
+SecResponseBodyAccess Off
+SecAuditEngine Off
+SecRule REQUEST_HEADERS:Content-Type "^(?:application(?:/soap\+|/)|text/)xml" \
+  "id:200000,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=XML"
+SecRule REQUEST_HEADERS:Content-Type "^application/json" \
+  "id:200001,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
+  "id:200006,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=JSON"
+# A binary body (octet-stream, images, archives...) is inspected as it is (REQUEST_BODY), not
+# parsed as a form: Coraza would otherwise parse it as URL-encoded (when CRS 901340 forces the
+# body variable), turning the bytes of an upload into bogus arguments. Bodies without a
+# content type or of a text type still get the URL-encoded parse, as the CRS expects.
+SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:text/|multipart/|application/(?:x-www-form-urlencoded|[a-z0-9.+-]*(?:json|xml)))" \
+  "id:200007,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=RAW"
+SecRule URI_PARSE_ERROR "@eq 1" \
+  "id:200009,phase:1,t:none,log,deny,status:403,msg:'URI failed to parse.'"
+# A body cut at the inspection limit fails to parse as a whole: that is not held against it
+# (its inspected prefix is still matched, as far as it parsed).
+SecRule REQBODY_ERROR "!@eq 0" \
+  "id:200002,phase:2,t:none,log,deny,status:403,msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2,chain"
+  SecRule &TX:` + truncatedVar + ` "@eq 0" "t:none"
+SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
+  "id:200003,phase:2,t:none,log,deny,status:403,msg:'Multipart request body failed strict validation.',chain"
+  SecRule &TX:` + truncatedVar + ` "@eq 0" "t:none"
+SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" \
+  "id:200004,phase:1,t:none,log,deny,status:403,msg:'Argument limit reached (GET/PATH args)'"
+SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" \
+  "id:200005,phase:2,t:none,log,deny,status:403,msg:'Argument limit reached (POST args)'"
+`
+
+// crsSettings sets the CRS variables (read by REQUEST-901-INITIALIZATION, which keeps values
+// already set). The allowed methods and content types are the API's: DELETE is an operation
+// of api/openapi.yaml, and /upload takes raw binary bodies.
+const crsSettings = `
+SecAction "id:900000,phase:1,pass,t:none,nolog,\
+  setvar:tx.blocking_paranoia_level=%d,\
+  setvar:tx.detection_paranoia_level=%d,\
+  setvar:tx.inbound_anomaly_score_threshold=%d,\
+  setvar:tx.outbound_anomaly_score_threshold=4,\
+  setvar:tx.early_blocking=1,\
+  setvar:tx.crs_skip_response_analysis=1,\
+  setvar:'tx.allowed_methods=GET HEAD POST PUT PATCH DELETE OPTIONS',\
+  setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/octet-stream|'"
+`
+
+// directives returns the whole Coraza configuration for c: base, CRS setup, c's settings,
+// exclusions and the CRS request rules.
+func directives(c Config) (string, error) {
+	engine := "On"
+	if c.Mode == ModeCount {
+		engine = "DetectionOnly"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, baseDirectives, engine, c.RequestBodyLimit, c.RequestBodyLimit)
+	b.WriteString("Include @crs-setup.conf.example\n")
+	fmt.Fprintf(&b, crsSettings, c.ParanoiaLevel, c.ParanoiaLevel, c.AnomalyThreshold)
+	b.WriteString(c.directives)
+	b.WriteString("\n")
+	// Path exclusions: the middleware matches the path (as the router sees it) and sets a TX
+	// variable; this rule, run first in phase 1, turns the rules off for the transaction.
+	for i, e := range c.Exclusions {
+		if len(e.Paths) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, `SecRule &TX:%s%d "@eq 1" "id:%d,phase:1,pass,nolog,t:none`, exclusionVar, i, firstExclusionRuleID+i)
+		for _, id := range e.IDs {
+			fmt.Fprintf(&b, ",ctl:ruleRemoveById=%d", id)
+		}
+		b.WriteString("\"\n")
+	}
+	files, err := requestRuleFiles()
+	if err != nil {
+		return "", err
+	}
+	for _, f := range files {
+		b.WriteString("Include @owasp_crs/" + f + "\n")
+	}
+	// Exclusions everywhere: SecRuleRemoveById must follow the rules it removes.
+	var global []string
+	for _, e := range c.Exclusions {
+		if len(e.Paths) == 0 {
+			for _, id := range e.IDs {
+				global = append(global, strconv.Itoa(id))
+			}
+		}
+	}
+	if len(global) > 0 {
+		b.WriteString("SecRuleRemoveById " + strings.Join(global, " ") + "\n")
+	}
+	return b.String(), nil
+}
+
+// requestRuleFiles lists the CRS rule files that inspect requests, in evaluation order.
+func requestRuleFiles() ([]string, error) {
+	entries, err := fs.ReadDir(coreruleset.FS, "@owasp_crs")
+	if err != nil {
+		return nil, fmt.Errorf("list CRS rules: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		if n := e.Name(); strings.HasPrefix(n, "REQUEST-") && path.Ext(n) == ".conf" {
+			files = append(files, n)
+		}
+	}
+	slices.Sort(files)
+	if len(files) == 0 {
+		return nil, fmt.Errorf("list CRS rules: no REQUEST-*.conf in the embedded rule set")
+	}
+	return files, nil
+}
+
+// matchPattern reports whether p matches an ALB path pattern: case-sensitive, '*' matches any
+// run of characters ('/' included, possibly empty), '?' exactly one, the whole path. It is the
+// same matching as decagon.yaml's path rules (topology.MatchPattern).
+func matchPattern(pattern, p string) bool {
+	pi, si := 0, 0
+	star, mark := -1, 0
+	for si < len(p) {
+		switch {
+		case pi < len(pattern) && pattern[pi] == '*': // before the literal case: a '*' in the path is no match for it
+			star, mark = pi, si
+			pi++
+		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == p[si]):
+			pi++
+			si++
+		case star >= 0:
+			mark++
+			pi, si = star+1, mark
+		default:
+			return false
+		}
+	}
+	for pi < len(pattern) && pattern[pi] == '*' {
+		pi++
+	}
+	return pi == len(pattern)
+}
