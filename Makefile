@@ -8,6 +8,8 @@ test: test-go test-infra
 
 test-go:
 	$(GO) test -race -count=1 ./...
+	# -race runs a sample of the CRS regression corpus; the whole corpus runs once without it.
+	$(GO) test -count=1 -run TestCRSRegression ./internal/waf/
 
 test-infra:
 	@if [ -f infra/go.mod ]; then cd infra && $(GO) test -count=1 ./...; fi

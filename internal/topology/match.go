@@ -51,12 +51,13 @@ func MatchPattern(pattern, path string) bool {
 	star, mark := -1, 0
 	for s < len(path) {
 		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == path[s]):
-			p++
-			s++
+		// '*' first: a literal '*' in the path must not consume the pattern's wildcard.
 		case p < len(pattern) && pattern[p] == '*':
 			star, mark = p, s
 			p++
+		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == path[s]):
+			p++
+			s++
 		case star >= 0:
 			mark++
 			p, s = star+1, mark

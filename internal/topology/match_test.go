@@ -15,6 +15,7 @@ func TestMatchPattern(t *testing.T) {
 		{"/test/*", "/test/abc", true},
 		{"/test/*", "/test/a/b/c", true}, // '*' crosses '/'
 		{"/test/*", "/test", false},
+		{"xa*", "xa*0", true}, // a literal '*' in the path is matched by the wildcard too
 		{"/test*", "/tests", true},
 		{"/t?st", "/test", true},
 		{"/t?st", "/tst", false}, // '?' is exactly one character
