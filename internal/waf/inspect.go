@@ -11,6 +11,8 @@ import (
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // inspect runs r through the rule groups (phases 1 and 2: the request) and returns the verdict
@@ -28,7 +30,7 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 	vars := state.Variables()
 	for _, i := range w.pathExcl {
 		for _, p := range w.cfg.Exclusions[i].Paths {
-			if matchPattern(p, r.URL.Path) {
+			if topology.MatchPattern(p, r.URL.Path) {
 				vars.TX().Set(exclusionVar+strconv.Itoa(i), []string{"1"})
 				break
 			}

@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 func TestIPSets(t *testing.T) {
@@ -138,9 +140,9 @@ func FuzzMatchPattern(f *testing.F) {
 	f.Add("/t?st", "/test")
 	f.Add("*a*b*c", "xaybzc")
 	f.Fuzz(func(t *testing.T, pattern, p string) {
-		got := matchPattern(pattern, p)
+		got := topology.MatchPattern(pattern, p)
 		if want := matchSlow(pattern, p); got != want {
-			t.Fatalf("matchPattern(%q, %q) = %v, want %v", pattern, p, got, want)
+			t.Fatalf("MatchPattern(%q, %q) = %v, want %v", pattern, p, got, want)
 		}
 	})
 }
@@ -148,7 +150,7 @@ func FuzzMatchPattern(f *testing.F) {
 // matchSlow is the obvious recursive definition of an ALB pattern match.
 func matchSlow(pattern, p string) bool {
 	if len(p) > 64 || len(pattern) > 16 {
-		return matchPattern(pattern, p) // keep the recursion cheap; trust the fast one here
+		return topology.MatchPattern(pattern, p) // keep the recursion cheap; trust the fast one here
 	}
 	if pattern == "" {
 		return p == ""

@@ -151,30 +151,3 @@ func requestRuleFiles() ([]string, error) {
 	}
 	return files, nil
 }
-
-// matchPattern reports whether p matches an ALB path pattern: case-sensitive, '*' matches any
-// run of characters ('/' included, possibly empty), '?' exactly one, the whole path. It is the
-// same matching as decagon.yaml's path rules (topology.MatchPattern).
-func matchPattern(pattern, p string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(p) {
-		switch {
-		case pi < len(pattern) && pattern[pi] == '*': // before the literal case: a '*' in the path is no match for it
-			star, mark = pi, si
-			pi++
-		case pi < len(pattern) && (pattern[pi] == '?' || pattern[pi] == p[si]):
-			pi++
-			si++
-		case star >= 0:
-			mark++
-			pi, si = star+1, mark
-		default:
-			return false
-		}
-	}
-	for pi < len(pattern) && pattern[pi] == '*' {
-		pi++
-	}
-	return pi == len(pattern)
-}
