@@ -271,17 +271,9 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) complete(w http.ResponseWriter, r *http.Request) error {
-	caller, err := service.CallerOf(r)
+	caller, u, err := h.lookup(r)
 	if err != nil {
 		return err
-	}
-	id, err := web.PathUUID(r, "upload_id")
-	if err != nil {
-		return err
-	}
-	u, err := h.Store.Get(r.Context(), id, caller.Scope())
-	if err != nil {
-		return fmt.Errorf("get upload %s: %w", id, err)
 	}
 	if u.Status == StatusAvailable {
 		return web.WriteJSON(w, http.StatusOK, u)
@@ -292,7 +284,7 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request) error {
 		return problem.New(http.StatusConflict, "the file has not been uploaded to its URL yet")
 	}
 	if err != nil {
-		return fmt.Errorf("stat upload %s: %w", id, err)
+		return fmt.Errorf("stat upload %s: %w", u.ID, err)
 	}
 	if attrs.Size != u.Size {
 		// The signed PUT cannot replace an object; remove the wrong one so a retry can succeed.
@@ -301,23 +293,23 @@ func (h *Handler) complete(w http.ResponseWriter, r *http.Request) error {
 	}
 	rd, err := h.Blobs.NewReader(r.Context(), key)
 	if err != nil {
-		return fmt.Errorf("read upload %s: %w", id, err)
+		return fmt.Errorf("read upload %s: %w", u.ID, err)
 	}
 	defer rd.Close()
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(rd, head)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Errorf("read upload %s: %w", id, err)
+		return fmt.Errorf("read upload %s: %w", u.ID, err)
 	}
 	hash := sha256.New()
 	hash.Write(head[:n])
 	if _, err := io.Copy(hash, rd); err != nil {
-		return fmt.Errorf("hash upload %s: %w", id, err)
+		return fmt.Errorf("hash upload %s: %w", u.ID, err)
 	}
 	ct := chooseContentType(u.ContentType, http.DetectContentType(head[:n]))
 	u, err = h.Store.Complete(r.Context(), u.ID, caller.Scope(), ct, attrs.Size, hex.EncodeToString(hash.Sum(nil)))
 	if err != nil {
-		return fmt.Errorf("complete upload %s: %w", id, err)
+		return fmt.Errorf("complete upload %s: %w", u.ID, err)
 	}
 	return web.WriteJSON(w, http.StatusOK, u)
 }
@@ -330,14 +322,6 @@ type view struct {
 }
 
 func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
-	caller, err := service.CallerOf(r)
-	if err != nil {
-		return err
-	}
-	id, err := web.PathUUID(r, "upload_id")
-	if err != nil {
-		return err
-	}
 	redirect := false
 	if v, ok := r.URL.Query()["redirect"]; ok {
 		switch {
@@ -348,9 +332,9 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 			return problem.New(http.StatusBadRequest, "redirect must be true or false")
 		}
 	}
-	u, err := h.Store.Get(r.Context(), id, caller.Scope())
+	_, u, err := h.lookup(r)
 	if err != nil {
-		return fmt.Errorf("get upload %s: %w", id, err)
+		return err
 	}
 	out := view{Upload: u}
 	if u.Status != StatusAvailable {
@@ -364,7 +348,7 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 		ContentDisposition: contentDisposition(u.Filename),
 	})
 	if err != nil {
-		return fmt.Errorf("sign download %s: %w", id, err)
+		return fmt.Errorf("sign download %s: %w", u.ID, err)
 	}
 	if redirect {
 		w.Header().Set("Cache-Control", "no-store")
@@ -377,27 +361,36 @@ func (h *Handler) get(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
-	caller, err := service.CallerOf(r)
+	caller, u, err := h.lookup(r)
 	if err != nil {
 		return err
-	}
-	id, err := web.PathUUID(r, "upload_id")
-	if err != nil {
-		return err
-	}
-	u, err := h.Store.Get(r.Context(), id, caller.Scope())
-	if err != nil {
-		return fmt.Errorf("get upload %s: %w", id, err)
 	}
 	// Object first: if that fails the row stays and the client can retry the DELETE.
 	if err := h.Blobs.Delete(r.Context(), objectKey(u.Owner, u.ID)); err != nil {
-		return fmt.Errorf("delete object of %s: %w", id, err)
+		return fmt.Errorf("delete object of %s: %w", u.ID, err)
 	}
 	if err := h.Store.Delete(r.Context(), u.ID, caller.Scope()); err != nil {
-		return fmt.Errorf("delete upload %s: %w", id, err)
+		return fmt.Errorf("delete upload %s: %w", u.ID, err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// lookup returns the caller and the upload the path names, when the caller may see it.
+func (h *Handler) lookup(r *http.Request) (service.Caller, Upload, error) {
+	caller, err := service.CallerOf(r)
+	if err != nil {
+		return service.Caller{}, Upload{}, err
+	}
+	id, err := web.PathUUID(r, "upload_id")
+	if err != nil {
+		return caller, Upload{}, err
+	}
+	u, err := h.Store.Get(r.Context(), id, caller.Scope())
+	if err != nil {
+		return caller, Upload{}, fmt.Errorf("get upload %s: %w", id, err)
+	}
+	return caller, u, nil
 }
 
 func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
