@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/dashboard"
 	"github.com/decagon/decagon/internal/devstack"
 	"github.com/decagon/decagon/internal/edge"
 	"github.com/decagon/decagon/internal/idp"
+	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/waf"
 )
@@ -77,7 +79,28 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer bucket.Close()
-	d := deps{db: db, bucket: bucket, verifier: v, logger: logger, maxUpload: int64(maxUpload)}
+	stopTelemetry, err := setupTelemetry(ctx, "decagon-dev")
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	// One registry for the edge and every replica: /metrics and the dashboard at /_dev/.
+	obs := newObservability(true)
+	obs.watchPools(db)
+	events := &dashboard.Events{}
+	observe, err := edgeMetrics(obs.reg, topo, []string{"/_dev/", "/_dev/targets", idp.PathPrefix + "/", "/metrics"}, events)
+	if err != nil {
+		return err
+	}
+	targets := &stackTargets{}
+	obs.reg.MustRegister(metrics.NewTargetCollector(targets.metrics))
+	routes, err := dashboardRoutes(topo)
+	if err != nil {
+		return err
+	}
+	dash := dashboard.New(dashboard.Config{Gatherer: obs.reg, Targets: targets.dashboard, Routes: routes, Events: events, Logger: logger})
+	go dash.Run(ctx)
+	d := deps{db: db, bucket: bucket, verifier: v, logger: logger, maxUpload: int64(maxUpload), obs: obs}
 	cfg := devstack.Config{
 		Listener: ln, Topology: topo, Verifier: v, IDP: provider.Handler(),
 		// Each replica is a fresh service over the shared database and object store.
@@ -90,21 +113,34 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			return b.handler, b.health.Drain, nil
 		},
 		TrustedProxies: proxies,
+		Mounts:         map[string]http.Handler{"/_dev/": dash.Handler(), "/metrics": metrics.Handler(obs.reg)},
 		Drain:          *drain,
 		AccessLog:      stderr,
+		Observe:        observe,
 		Logger:         logger,
 	}
 	if *wafOn {
-		w, err := waf.New(wafConfig(topo.WAF, proxies), logger)
-		if err != nil {
+		wc := wafConfig(topo.WAF, proxies)
+		var w *waf.WAF
+		wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&w)), events, func(r *http.Request) string {
+			if ip, ok := proxies.ClientIP(r); ok {
+				return ip.String()
+			}
+			return ""
+		})
+		if w, err = waf.New(wc, logger); err != nil {
 			return err
 		}
 		cfg.WAF = w.Middleware
+	}
+	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {
+		return err
 	}
 	stack, err := devstack.Start(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	targets.stack.Store(stack)
 	token, err := provider.Mint(idp.MintOptions{Issuer: issuer, User: "dev", Type: "id", TTL: 12 * time.Hour})
 	if err != nil {
 		return err
@@ -120,8 +156,9 @@ Try:
   curl -s -X POST %s/test -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' -d '{"name":"first"}'
   curl -s %s/test -H "Authorization: Bearer $TOKEN"
   curl -s %s/_dev/targets
+  open %s/_dev/          (the live dashboard; %s/metrics for Prometheus)
 
 More tokens: go run ./cmd/decagon token --data-dir %s --user alice [--groups admin]
-`, base, db.Backend(), *dataDir, token, base, base, base, *dataDir)
+`, base, db.Backend(), *dataDir, token, base, base, base, base, base, *dataDir)
 	return stack.Wait()
 }

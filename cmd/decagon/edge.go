@@ -11,6 +11,7 @@ import (
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/edge"
+	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/waf"
 	"github.com/decagon/decagon/internal/web"
@@ -63,6 +64,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	awsChecks := fs.Bool("aws-health-checks", false, "use the health checks' AWS timing instead of their local timing")
 	accessLog := fs.String("access-log", "-", "where access log lines go: '-' for stdout, '' for nowhere, or a file path")
 	drain := fs.Duration("drain", 0, "on SIGTERM, keep serving this long before shutting down")
+	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (never routed by the edge), e.g. 127.0.0.1:9090; '' serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -127,12 +129,30 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		AccessLog:       logOut,
 		Logger:          logger,
 	}
+	stopTelemetry, err := setupTelemetry(ctx, "decagon-edge")
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	obs := newObservability(*adminAddr != "")
+	if obs.reg != nil {
+		if cfg.Observe, err = edgeMetrics(obs.reg, topo, nil, nil); err != nil {
+			return err
+		}
+	}
 	if *wafOn {
-		w, err := waf.New(wafConfig(topo.WAF, proxies), logger)
-		if err != nil {
+		wc := wafConfig(topo.WAF, proxies)
+		var w *waf.WAF
+		if obs.reg != nil {
+			wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&w)), nil, nil)
+		}
+		if w, err = waf.New(wc, logger); err != nil {
 			return err
 		}
 		cfg.WAF = w.Middleware
+	}
+	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {
+		return err
 	}
 	e, err := edge.New(cfg)
 	if err != nil {
@@ -147,6 +167,13 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if len(targets[name]) == 0 {
 			logger.Warn("service has no targets: its routes answer 503", "service", name)
 		}
+	}
+	if obs.reg != nil {
+		obs.reg.MustRegister(metrics.NewTargetCollector(edgeTargets(e)))
+	}
+	if err := serveAdmin(ctx, *adminAddr, obs.reg, logger); err != nil {
+		ln.Close()
+		return err
 	}
 	logger.Info("edge serving", "addr", ln.Addr().String(), "stage", topo.Stage.Name, "issuer", *issuer, "waf", *wafOn, "version", version)
 	return web.Serve(ctx, edge.NewServer(e, logger), ln, *drain, nil, logger)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/web"
 )
@@ -29,6 +30,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	maxUpload := byteSize(uploads.DefaultMaxUpload)
 	fs.Var(&maxUpload, "max-upload", "uploads: largest direct upload (bytes, or with KiB/MiB/GiB)")
 	drain := fs.Duration("drain", 10*time.Second, "after SIGTERM, keep serving this long while /health-check answers 503")
+	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (not the container port the load balancer routes), e.g. :9090; '' serves none")
+	emf := fs.Bool("cloudwatch-emf", false, "write error counts by kind to stdout every minute as CloudWatch Embedded Metric Format lines")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -45,6 +48,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger = logger.With("service", name)
+	stopTelemetry, err := setupTelemetry(ctx, "decagon-"+name)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
+	obs := newObservability(*adminAddr != "")
+	if *emf {
+		obs.emf = metrics.NewEMF(stdout, name)
+		emfCtx, stopEMF := context.WithCancel(ctx)
+		flushed := make(chan struct{})
+		go func() { obs.emf.Run(emfCtx, 0); close(flushed) }()
+		defer func() { stopEMF(); <-flushed }() // the last counts, after the drain
+	}
 
 	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: splitList(*clientIDs), Logger: logger})
 	if err != nil {
@@ -59,7 +75,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer db.Close()
-	d := deps{db: db, verifier: v, logger: logger, maxUpload: int64(maxUpload)}
+	obs.watchPools(db)
+	d := deps{db: db, verifier: v, logger: logger, maxUpload: int64(maxUpload), obs: obs}
 	if name == "uploads" {
 		var bucket *blob.Bucket
 		bucket, err = openBucket(ctx, blobConfig{url: *blobURL, secret: *blobSecret, publicURL: *publicURL, dataDir: *dataDir}, logger)
@@ -78,6 +95,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
+	}
+	if err := serveAdmin(ctx, *adminAddr, obs.reg, logger); err != nil {
+		ln.Close()
+		return err
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Backend(), "version", version)
 	return web.Serve(ctx, web.NewServer(svc.handler, logger), ln, *drain, svc.health.Drain, logger)

@@ -20,6 +20,7 @@ import (
 	"github.com/decagon/decagon/internal/health"
 	"github.com/decagon/decagon/internal/service"
 	"github.com/decagon/decagon/internal/store"
+	"github.com/decagon/decagon/internal/telemetry/instrument"
 	"github.com/decagon/decagon/internal/tests"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/web"
@@ -142,6 +143,7 @@ type deps struct {
 	verifier  *auth.Verifier
 	logger    *slog.Logger
 	maxUpload int64
+	obs       *observability // nil: nothing measured
 }
 
 // built is one running service (or several sharing one handler, as `decagon dev` has them).
@@ -154,13 +156,16 @@ type built struct {
 
 // buildServices assembles the named services behind one handler and one health check.
 func buildServices(names []string, d deps) (*built, error) {
+	if d.obs == nil {
+		d.obs = &observability{}
+	}
 	checks := map[string]health.Check{"database": d.db.Ping}
 	var routes []map[string]http.Handler
 	var loops []func(context.Context)
 	for _, name := range names {
 		switch name {
 		case "tests":
-			th := &tests.Handler{Store: d.db.Tests()}
+			th := &tests.Handler{Store: instrument.Tests(d.db.Tests(), d.db.Backend(), d.obs.dbObservers()...)}
 			routes = append(routes, th.Routes())
 			loops = append(loops, func(ctx context.Context) { th.PurgeLoop(ctx, time.Hour, d.logger) })
 		case "uploads":
@@ -168,7 +173,8 @@ func buildServices(names []string, d deps) (*built, error) {
 				return nil, errors.New("uploads needs an object store")
 			}
 			checks["blob"] = d.bucket.Ping
-			uh := &uploads.Handler{Store: d.db.Uploads(), Blobs: d.bucket, MaxUpload: d.maxUpload}
+			uh := &uploads.Handler{Store: instrument.Uploads(d.db.Uploads(), d.db.Backend(), d.obs.dbObservers()...),
+				Blobs: instrument.Bucket(d.bucket, d.obs.blobObservers()...), MaxUpload: d.maxUpload}
 			routes = append(routes, uh.Routes())
 		default:
 			return nil, usageError{fmt.Sprintf("unknown service %q (known: %s)", name, strings.Join(knownServices, ", "))}
@@ -176,7 +182,7 @@ func buildServices(names []string, d deps) (*built, error) {
 	}
 	checker := health.New(checks, time.Second, 2*time.Second, d.logger)
 	m := &auth.Middleware{Verifier: d.verifier, WriteError: web.WriteError, Logger: d.logger}
-	h, _, err := service.New(service.Config{
+	h, rt, err := service.New(service.Config{
 		Logger:       d.logger,
 		Authenticate: func(req auth.Requirement, next http.Handler) http.Handler { return m.Require(req)(next) },
 		Health:       checker,
@@ -184,6 +190,7 @@ func buildServices(names []string, d deps) (*built, error) {
 	if err != nil {
 		return nil, err
 	}
+	h = d.obs.service(strings.Join(names, ","), rt.Patterns(), h)
 	return &built{handler: h, health: checker, background: func(ctx context.Context) {
 		for _, l := range loops {
 			go l(ctx)

@@ -60,6 +60,9 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// AccessLog receives the edge's access log lines; none when nil.
 	AccessLog io.Writer
+	// Observe is told of every request the edge finished (metrics, the dashboard); see
+	// edge.Config.Observe.
+	Observe func(*edge.Observation)
 	// Logger receives the stack's events; slog.Default() when nil.
 	Logger *slog.Logger
 }
@@ -113,6 +116,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		WAF:            cfg.WAF,
 		Mounts:         mounts,
 		AccessLog:      cfg.AccessLog,
+		Observe:        cfg.Observe,
 		Logger:         cfg.Logger,
 	})
 	if err != nil {

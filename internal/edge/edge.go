@@ -63,6 +63,10 @@ type Config struct {
 	// AccessLogFlush is how often batched access log lines are written: 100 ms when zero,
 	// every line at once when negative.
 	AccessLogFlush time.Duration
+	// Observe, when set, is told of every request once its response is done (metrics, the
+	// local dashboard). It runs on the request's goroutine, so it must be quick, and must not
+	// keep the *Observation.
+	Observe func(*Observation)
 	// Transport forwards to targets; balancer.NewTransport() when nil.
 	Transport http.RoundTripper
 	// Logger receives unusual events (refusals are in the access log); slog.Default() when nil.
@@ -86,6 +90,7 @@ type Edge struct {
 	front      http.Handler
 	waf        func(http.Handler) http.Handler
 	log        *accessLog
+	observer   func(*Observation)
 	logger     *slog.Logger
 	filterOpts [3]*openapi3filter.Options
 	pool       sync.Pool
@@ -126,6 +131,7 @@ func New(cfg Config) (*Edge, error) {
 		maxBody:   cfg.MaxBodyBytes,
 		groups:    balancer.Groups{},
 		logger:    cfg.Logger,
+		observer:  cfg.Observe,
 		filterOpts: [3]*openapi3filter.Options{
 			filterOptions(false), filterOptions(true), filterOptions(true)},
 	}

@@ -35,6 +35,10 @@ type exchange struct {
 	out       balancer.Outbound // the fast path's request
 	lat       recorderLatency
 	extra     [4][2]string
+	// authResult and throttled are for Config.Observe.
+	authResult string
+	throttled  bool
+	obs        Observation
 }
 
 type exchangeKey struct{}
@@ -66,9 +70,9 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.front.ServeHTTP(&x.rec, r.WithContext(context.WithValue(r.Context(), exchangeKey{}, x)))
 }
 
-// finish writes the access log line and returns x to the pool.
+// finish writes the access log line, tells the observer, and returns x to the pool.
 func (e *Edge) finish(x *exchange, r *http.Request) {
-	if e.log != nil {
+	if e.log != nil || e.observer != nil {
 		status := x.rec.Status
 		if status == 0 {
 			status = http.StatusOK
@@ -84,13 +88,19 @@ func (e *Edge) finish(x *exchange, r *http.Request) {
 		if path == "" {
 			path = r.URL.Path
 		}
-		ent := entry{
-			requestID: x.requestID, ip: x.ip, start: x.start, method: r.Method,
-			resourcePath: x.resource, path: path, protocol: r.Proto, status: status,
-			responseLength: x.rec.Bytes, latency: time.Since(x.start), integrationLatency: x.integLat,
-			authorizerError: x.authErr, integrationError: x.integErr, target: x.trace.Target,
+		latency := time.Since(x.start)
+		if e.log != nil {
+			ent := entry{
+				requestID: x.requestID, ip: x.ip, start: x.start, method: r.Method,
+				resourcePath: x.resource, path: path, protocol: r.Proto, status: status,
+				responseLength: x.rec.Bytes, latency: latency, integrationLatency: x.integLat,
+				authorizerError: x.authErr, integrationError: x.integErr, target: x.trace.Target,
+			}
+			e.log.write(&ent)
 		}
-		e.log.write(&ent)
+		if e.observer != nil {
+			e.observe(x, r.Method, path, status, latency)
+		}
 	}
 	x.rec.ResponseWriter = nil
 	e.pool.Put(x)
@@ -144,6 +154,7 @@ func (e *Edge) route(x *exchange, w http.ResponseWriter, r *http.Request) {
 	}
 	if !op.localOnly {
 		if ok, wait := op.limiter.take(nanotime()); !ok {
+			x.throttled = true
 			e.refuse(w, x, &gatewayError{typ: Throttled, message: "rate limit exceeded", retryAfter: wait})
 			return
 		}
@@ -153,6 +164,7 @@ func (e *Edge) route(x *exchange, w http.ResponseWriter, r *http.Request) {
 			e.refuseAuth(w, x, err)
 			return
 		}
+		x.authResult = AuthAllowed
 	}
 	if gerr := e.validate(x, r, op, entry, routed); gerr != nil {
 		e.refuse(w, x, gerr)
@@ -224,13 +236,17 @@ func (e *Edge) refuseAuth(w http.ResponseWriter, x *exchange, err error) {
 	x.authErr = err.Error()
 	switch {
 	case errors.Is(err, auth.ErrMissingToken):
+		x.authResult = AuthMissingToken
 		e.refuse(w, x, &gatewayError{typ: Unauthorized, message: "missing token"})
 	case errors.Is(err, auth.ErrInvalidToken):
+		x.authResult = AuthInvalidToken
 		e.refuse(w, x, &gatewayError{typ: Unauthorized, message: "invalid token",
 			header: [][2]string{{"WWW-Authenticate", `Bearer realm="` + auth.Realm + `", error="invalid_token"`}}})
 	case errors.Is(err, auth.ErrInsufficientScope):
+		x.authResult = AuthInsufficientScope
 		e.refuse(w, x, &gatewayError{typ: AccessDenied, message: "insufficient scope"})
 	default:
+		x.authResult = AuthUnavailable
 		e.refuse(w, x, &gatewayError{typ: ServiceUnavailable, message: "authorizer unavailable", retryAfter: 5})
 	}
 }

@@ -15,9 +15,12 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/decagon/decagon/internal/store/postgres"
 	"github.com/decagon/decagon/internal/store/sqlite"
@@ -126,6 +129,22 @@ func (db *DB) Ping(ctx context.Context) error {
 		return db.pg.Ping(ctx)
 	}
 	return db.lite.Ping(ctx)
+}
+
+// Pools are the connection pools' figures, for metrics: PostgreSQL's pool, or SQLite's
+// writer and reader pools.
+type Pools struct {
+	Postgres                *pgxpool.Stat // nil for SQLite
+	SQLiteWrite, SQLiteRead sql.DBStats
+}
+
+// Pools returns the connection pools' figures.
+func (db *DB) Pools() Pools {
+	if db.pg != nil {
+		return Pools{Postgres: db.pg.Stat()}
+	}
+	w, r := db.lite.Stats()
+	return Pools{SQLiteWrite: w, SQLiteRead: r}
 }
 
 // Close closes the database. Call it once, after the last use of its stores.

@@ -71,3 +71,6 @@ func (db *DB) Close() { db.pool.Close() }
 
 // Tests returns the store of test records.
 func (db *DB) Tests() *TestsStore { return db.tests }
+
+// Stat returns the connection pool's figures, for metrics.
+func (db *DB) Stat() *pgxpool.Stat { return db.pool.Stat() }

@@ -184,3 +184,7 @@ func (db *DB) Close() error {
 
 // Tests returns the store of test records.
 func (db *DB) Tests() *TestsStore { return db.tests }
+
+// Stats returns the figures of the writer's and the readers' connection pools, for metrics
+// (the same pool twice for Memory).
+func (db *DB) Stats() (write, read sql.DBStats) { return db.write.Stats(), db.read.Stats() }
