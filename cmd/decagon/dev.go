@@ -23,8 +23,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the edge")
 	config := fs.String("config", defaultConfig, "the topology file: services, path rules, health checks, stage, WAF")
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data: database, identity provider keys, issuer")
-	dbRaw := fs.String("database-url", "", "postgres://USER@HOST:PORT/DB or sqlite:PATH (default: a SQLite file in --data-dir)")
-	dbPassword := fs.String("database-password", "", "password added to a postgres --database-url that has none")
+	dbFlags := addDatabaseFlags(fs)
 	blobURL := fs.String("blob-url", "", "s3://BUCKET?region=R[&endpoint=URL&use_path_style=true] or file:///DIR (default: a directory in --data-dir)")
 	maxUpload := byteSize(uploads.DefaultMaxUpload)
 	fs.Var(&maxUpload, "max-upload", "largest direct upload (bytes, or with KiB/MiB/GiB)")
@@ -65,11 +64,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	dbURL, err := databaseURL(*dbRaw, *dbPassword, *dataDir)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, dbURL)
+	db, err := dbFlags.open(ctx, *dataDir)
 	if err != nil {
 		return err
 	}

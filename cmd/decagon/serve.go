@@ -19,8 +19,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("serve", "Runs one service as its Fargate task does: decagon serve tests|uploads.", stderr)
 	addr := fs.String("addr", ":8080", "listen address (the container port)")
-	dbRaw := fs.String("database-url", "", "postgres://USER@HOST:PORT/DB or sqlite:PATH (default: a SQLite file in --data-dir)")
-	dbPassword := fs.String("database-password", "", "password added to a postgres --database-url that has none (from Secrets Manager)")
+	dbFlags := addDatabaseFlags(fs)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file and object store)")
 	issuer := fs.String("auth-issuer", "", "token issuer, e.g. https://cognito-idp.REGION.amazonaws.com/POOL_ID (required)")
 	clientIDs := fs.String("auth-client-id", "", "accepted app client IDs, comma-separated (required)")
@@ -66,11 +65,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	dbURL, err := databaseURL(*dbRaw, *dbPassword, *dataDir)
-	if err != nil {
-		return err
-	}
-	db, err := openStore(ctx, dbURL)
+	db, err := dbFlags.open(ctx, *dataDir)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"flag"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -50,6 +51,28 @@ func databaseURL(raw, password, dataDir string) (string, error) {
 		u.User = url.UserPassword(u.User.Username(), password)
 	}
 	return u.String(), nil
+}
+
+// databaseFlags are the flags of every command that opens the database.
+type databaseFlags struct {
+	url, password *string
+}
+
+func addDatabaseFlags(fs *flag.FlagSet) databaseFlags {
+	return databaseFlags{
+		url:      fs.String("database-url", "", "postgres://USER@HOST:PORT/DB or sqlite:PATH (default: a SQLite file in --data-dir)"),
+		password: fs.String("database-password", "", "password added to a postgres --database-url that has none (ECS passes it from Secrets Manager)"),
+	}
+}
+
+// open opens the database the flags name (a SQLite file in dataDir by default) and applies the
+// embedded schema.
+func (f databaseFlags) open(ctx context.Context, dataDir string) (*store.DB, error) {
+	dbURL, err := databaseURL(*f.url, *f.password, dataDir)
+	if err != nil {
+		return nil, err
+	}
+	return openStore(ctx, dbURL)
 }
 
 // openStore opens the database and applies the embedded schema.
