@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
@@ -116,16 +117,18 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	if *wafOn {
 		wc := wafConfig(topo.WAF, proxies)
-		var w *waf.WAF
-		wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&w)), events, func(r *http.Request) string {
+		var made atomic.Pointer[waf.WAF]
+		wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&made)), events, func(r *http.Request) string {
 			if ip, ok := proxies.ClientIP(r); ok {
 				return ip.String()
 			}
 			return ""
 		})
-		if w, err = waf.New(wc, logger); err != nil {
+		w, err := waf.New(wc, logger)
+		if err != nil {
 			return err
 		}
+		made.Store(w)
 		cfg.WAF = w.Middleware
 	}
 	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {

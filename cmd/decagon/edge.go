@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/edge"
@@ -142,13 +143,15 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	if *wafOn {
 		wc := wafConfig(topo.WAF, proxies)
-		var w *waf.WAF
+		var made atomic.Pointer[waf.WAF]
 		if obs.reg != nil {
-			wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&w)), nil, nil)
+			wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&made)), nil, nil)
 		}
-		if w, err = waf.New(wc, logger); err != nil {
+		w, err := waf.New(wc, logger)
+		if err != nil {
 			return err
 		}
+		made.Store(w)
 		cfg.WAF = w.Middleware
 	}
 	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {

@@ -273,13 +273,15 @@ func edgeFront(stage string, wafMW func(http.Handler) http.Handler) (func(http.H
 	}, nil
 }
 
-// wafStats adapts the WAF's counters; w is read at scrape time, once set.
-func wafStats(w **waf.WAF) func() metrics.WAFStats {
+// wafStats adapts the WAF's counters. The WAF is made after its metrics (its Report hook feeds
+// them), so w is filled in later, while scrapes may already run: hence the atomic pointer.
+func wafStats(w *atomic.Pointer[waf.WAF]) func() metrics.WAFStats {
 	return func() metrics.WAFStats {
-		if *w == nil {
+		cur := w.Load()
+		if cur == nil {
 			return metrics.WAFStats{}
 		}
-		s := (*w).Stats()
+		s := cur.Stats()
 		return metrics.WAFStats{Allowed: s.Allowed, Blocked: s.Blocked, Counted: s.Counted, RateLimited: s.RateLimited}
 	}
 }
