@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
@@ -16,7 +15,6 @@ import (
 	"github.com/decagon/decagon/internal/idp"
 	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/uploads"
-	"github.com/decagon/decagon/internal/waf"
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -116,20 +114,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Logger:         logger,
 	}
 	if *wafOn {
-		wc := wafConfig(topo.WAF, proxies)
-		var made atomic.Pointer[waf.WAF]
-		wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&made)), events, func(r *http.Request) string {
-			if ip, ok := proxies.ClientIP(r); ok {
-				return ip.String()
-			}
-			return ""
-		})
-		w, err := waf.New(wc, logger)
-		if err != nil {
+		if cfg.WAF, err = newWAF(topo.WAF, proxies, obs.reg, events, logger); err != nil {
 			return err
 		}
-		made.Store(w)
-		cfg.WAF = w.Middleware
 	}
 	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {
 		return err

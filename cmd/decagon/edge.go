@@ -8,7 +8,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync/atomic"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/edge"
@@ -142,17 +141,9 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	if *wafOn {
-		wc := wafConfig(topo.WAF, proxies)
-		var made atomic.Pointer[waf.WAF]
-		if obs.reg != nil {
-			wc.Report = wafReport(metrics.NewWAF(obs.reg, wafStats(&made)), nil, nil)
-		}
-		w, err := waf.New(wc, logger)
-		if err != nil {
+		if cfg.WAF, err = newWAF(topo.WAF, proxies, obs.reg, nil, logger); err != nil {
 			return err
 		}
-		made.Store(w)
-		cfg.WAF = w.Middleware
 	}
 	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {
 		return err

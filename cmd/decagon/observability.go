@@ -152,7 +152,7 @@ func edgeMetrics(reg *prometheus.Registry, topo *topology.Topology, mounts []str
 }
 
 // wafReport feeds the WAF's refusals to its metrics and, when set, to the dashboard's events.
-func wafReport(w *metrics.WAF, events *dashboard.Events, clientIP func(*http.Request) string) func(*http.Request, string, string) {
+func wafReport(w *metrics.WAF, events *dashboard.Events, proxies edge.TrustedProxies) func(*http.Request, string, string) {
 	return func(r *http.Request, action, rule string) {
 		w.Report(action, rule)
 		if events == nil {
@@ -165,7 +165,11 @@ func wafReport(w *metrics.WAF, events *dashboard.Events, clientIP func(*http.Req
 		case action == "BLOCK":
 			kind = dashboard.KindWAFBlock
 		}
-		events.Add(dashboard.Event{Kind: kind, Rule: rule, Method: r.Method, Path: r.URL.RequestURI(), Client: clientIP(r)})
+		client := ""
+		if ip, ok := proxies.ClientIP(r); ok {
+			client = ip.String()
+		}
+		events.Add(dashboard.Event{Kind: kind, Rule: rule, Method: r.Method, Path: r.URL.RequestURI(), Client: client})
 	}
 }
 
@@ -271,6 +275,22 @@ func edgeFront(stage string, wafMW func(http.Handler) http.Handler) (func(http.H
 		}
 		return telemetry.Middleware(route, next)
 	}, nil
+}
+
+// newWAF builds the WAF from decagon.yaml's section, its counters in reg (when not nil) and its
+// blocks in events (when not nil), and returns its middleware.
+func newWAF(cfg topology.WAF, proxies edge.TrustedProxies, reg *prometheus.Registry, events *dashboard.Events, logger *slog.Logger) (func(http.Handler) http.Handler, error) {
+	wc := wafConfig(cfg, proxies)
+	var made atomic.Pointer[waf.WAF]
+	if reg != nil {
+		wc.Report = wafReport(metrics.NewWAF(reg, wafStats(&made)), events, proxies)
+	}
+	w, err := waf.New(wc, logger)
+	if err != nil {
+		return nil, err
+	}
+	made.Store(w)
+	return w.Middleware, nil
 }
 
 // wafStats adapts the WAF's counters. The WAF is made after its metrics (its Report hook feeds
