@@ -6,18 +6,19 @@
 package problem
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/decagon/decagon"
 )
 
-// Domain errors every store returns alike, whatever its backend.
+// Deprecated aliases of the domain errors, kept while packages move to package decagon's codes.
 var (
-	// ErrNotFound means the record does not exist or is not the caller's.
-	ErrNotFound = errors.New("not found")
-	// ErrConflict means the request conflicts with stored state (for instance an idempotency key
-	// reused with another body).
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = decagon.ErrNotFound
+	// ErrConflict keeps its old status (422) until the stores say which kind of conflict they mean.
+	ErrConflict = &decagon.Error{Code: decagon.EUnprocessable, Message: "conflict"}
 )
 
 // ContentType is the media type of a problem document.
@@ -68,18 +69,66 @@ func (p *Problem) With(key, value string) *Problem {
 	return p
 }
 
-// From maps any error to the problem sent for it: a *Problem in the chain as is, the domain
-// errors to their statuses, anything else to a 500 whose detail reveals nothing.
+// statusOf is the one mapping from a domain error code to an HTTP status.
+var statusOf = map[decagon.Code]int{
+	decagon.ENotFound:            http.StatusNotFound,
+	decagon.EInvalid:             http.StatusBadRequest,
+	decagon.EUnprocessable:       http.StatusUnprocessableEntity,
+	decagon.EConflict:            http.StatusConflict,
+	decagon.EForbidden:           http.StatusForbidden,
+	decagon.ETooLarge:            http.StatusRequestEntityTooLarge,
+	decagon.EUnavailable:         http.StatusServiceUnavailable,
+	decagon.EInsufficientStorage: http.StatusInsufficientStorage,
+}
+
+// From maps any error to the problem sent for it: a *Problem in the chain as is, a
+// *decagon.Error to the status of its code with its client message as the detail, anything else
+// to a 500 whose detail reveals nothing. The error itself is kept as Cause, for the log.
 func From(err error) *Problem {
 	var p *Problem
-	switch {
-	case errors.As(err, &p):
+	if errors.As(err, &p) {
 		return p
-	case errors.Is(err, ErrNotFound):
-		return &Problem{Type: "about:blank", Title: "Not Found", Status: http.StatusNotFound, Detail: "no such resource", Cause: err}
-	case errors.Is(err, ErrConflict):
-		return &Problem{Type: "about:blank", Title: "Unprocessable Entity", Status: http.StatusUnprocessableEntity, Detail: err.Error(), Cause: err}
-	default:
-		return &Problem{Type: "about:blank", Title: "Internal Server Error", Status: http.StatusInternalServerError, Detail: "internal error", Cause: err}
 	}
+	var de *decagon.Error
+	if errors.As(err, &de) {
+		if status, ok := statusOf[de.Code]; ok {
+			out := New(status, de.Message)
+			out.Cause = err
+			if status == http.StatusServiceUnavailable {
+				out.With("Retry-After", "1")
+			}
+			return out
+		}
+	}
+	return &Problem{Type: "about:blank", Title: "Internal Server Error", Status: http.StatusInternalServerError, Detail: "internal error", Cause: err}
+}
+
+// Write is the one place a problem document is written: p's headers, the content type, no
+// sniffing, no caching, and the body with requestID. Every package that answers with a problem
+// (services, authorizer, blob handler, identity provider, edge) calls it.
+func Write(w http.ResponseWriter, p *Problem, requestID string) {
+	out := *p
+	out.RequestID = requestID
+	if out.Type == "" {
+		out.Type = "about:blank"
+	}
+	if out.Title == "" {
+		out.Title = http.StatusText(out.Status)
+	}
+	h := w.Header()
+	for k, vs := range p.Header {
+		for _, v := range vs {
+			h.Add(k, v)
+		}
+	}
+	h.Set("Content-Type", ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	h.Del("Content-Length")
+	body, err := json.Marshal(&out)
+	if err != nil { // a Problem always marshals; keep a body anyway
+		body = []byte(`{"type":"about:blank","status":500}`)
+	}
+	w.WriteHeader(out.Status)
+	_, _ = w.Write(append(body, '\n'))
 }
