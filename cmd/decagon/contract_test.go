@@ -10,9 +10,9 @@ import (
 	"github.com/decagon/decagon/api"
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/records/recordsapi"
 	"github.com/decagon/decagon/internal/service"
-	"github.com/decagon/decagon/internal/tests"
-	"github.com/decagon/decagon/internal/uploads"
+	"github.com/decagon/decagon/internal/uploads/uploadsapi"
 	"net/http"
 )
 
@@ -29,7 +29,7 @@ func TestRoutesMatchDocument(t *testing.T) {
 		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Authenticate: noAuth,
 		Health:       http.NotFoundHandler(),
-	}, (&tests.Handler{}).Routes(), (&uploads.Handler{Blobs: bucket}).Routes())
+	}, (&recordsapi.Handler{}).Routes(), (&uploadsapi.Handler{Blobs: bucket}).Routes())
 	if err != nil {
 		t.Fatal(err)
 	}

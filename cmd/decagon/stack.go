@@ -19,11 +19,11 @@ import (
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
 	"github.com/decagon/decagon/internal/health"
+	"github.com/decagon/decagon/internal/records/recordsapi"
 	"github.com/decagon/decagon/internal/service"
 	"github.com/decagon/decagon/internal/store"
 	"github.com/decagon/decagon/internal/telemetry/instrument"
-	"github.com/decagon/decagon/internal/tests"
-	"github.com/decagon/decagon/internal/uploads"
+	"github.com/decagon/decagon/internal/uploads/uploadsapi"
 	"github.com/decagon/decagon/internal/web"
 )
 
@@ -119,7 +119,7 @@ func openBucket(ctx context.Context, c blobConfig, logger *slog.Logger) (*blob.B
 			return nil, errors.New("the directory store needs --public-url: the base URL clients use to reach the API")
 		}
 		opts.URLSecret = secret
-		opts.PublicURL = strings.TrimRight(c.publicURL, "/") + uploads.BlobPrefix
+		opts.PublicURL = strings.TrimRight(c.publicURL, "/") + uploadsapi.BlobPrefix
 	}
 	return blob.Open(ctx, raw, opts)
 }
@@ -188,7 +188,7 @@ func buildServices(names []string, d deps) (*built, error) {
 	for _, name := range names {
 		switch name {
 		case "tests":
-			th := &tests.Handler{Store: instrument.Tests(d.db.Tests(), d.db.Backend(), d.obs.dbObservers()...)}
+			th := &recordsapi.Handler{Store: instrument.Tests(d.db.Tests(), d.db.Backend(), d.obs.dbObservers()...)}
 			routes = append(routes, th.Routes())
 			loops = append(loops, func(ctx context.Context) { th.PurgeLoop(ctx, time.Hour, d.logger) })
 		case "uploads":
@@ -196,7 +196,7 @@ func buildServices(names []string, d deps) (*built, error) {
 				return nil, errors.New("uploads needs an object store")
 			}
 			checks["blob"] = d.bucket.Ping
-			uh := &uploads.Handler{Store: instrument.Uploads(d.db.Uploads(), d.db.Backend(), d.obs.dbObservers()...),
+			uh := &uploadsapi.Handler{Store: instrument.Uploads(d.db.Uploads(), d.db.Backend(), d.obs.dbObservers()...),
 				Blobs: instrument.Bucket(d.bucket, d.obs.blobObservers()...), MaxUpload: d.maxUpload}
 			routes = append(routes, uh.Routes())
 		default:

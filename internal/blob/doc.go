@@ -25,14 +25,14 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
 )
 
 // Errors a Bucket returns for both backends alike (wrapped with context; compare with errors.Is).
 var (
-	// ErrNotFound means there is no object at the key. It wraps problem.ErrNotFound, so an
+	// ErrNotFound means there is no object at the key. It wraps decagon.ErrNotFound, so an
 	// unhandled one becomes a 404.
-	ErrNotFound = fmt.Errorf("blob: object %w", problem.ErrNotFound)
+	ErrNotFound = fmt.Errorf("blob: object %w", decagon.ErrNotFound)
 	// ErrTooLarge means the source had more bytes than PutOptions.MaxSize; nothing was stored.
 	ErrTooLarge = errors.New("blob: object larger than the limit")
 	// ErrExists means PutOptions.IfNotExist was set and the key already holds an object.

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
 )
 
 // Outcomes of a storage call, the values of the outcome label.
@@ -27,9 +27,9 @@ func Outcome(err error) string {
 	switch {
 	case err == nil:
 		return OutcomeOK
-	case errors.Is(err, problem.ErrNotFound):
+	case errors.Is(err, decagon.ErrNotFound):
 		return OutcomeNotFound
-	case errors.Is(err, problem.ErrConflict):
+	case errors.Is(err, decagon.ErrConflict), decagon.ErrorCode(err) == decagon.EUnprocessable:
 		return OutcomeConflict
 	case errors.Is(err, context.Canceled):
 		return OutcomeCanceled

@@ -19,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	_ "modernc.org/sqlite"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/store/postgres/pgtest"
 )
 
@@ -29,8 +29,8 @@ func TestOutcome(t *testing.T) {
 		want string
 	}{
 		{nil, OutcomeOK},
-		{fmt.Errorf("get: %w", problem.ErrNotFound), OutcomeNotFound},
-		{fmt.Errorf("create: %w", problem.ErrConflict), OutcomeConflict},
+		{fmt.Errorf("get: %w", decagon.ErrNotFound), OutcomeNotFound},
+		{fmt.Errorf("create: %w", decagon.ErrConflict), OutcomeConflict},
 		{fmt.Errorf("list: %w", context.Canceled), OutcomeCanceled},
 		{errors.New("connection refused"), OutcomeError},
 		{context.DeadlineExceeded, OutcomeError},
@@ -46,7 +46,7 @@ func TestStorage(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	s := NewStorage(reg)
 	s.ObserveDB("tests.get", 2*time.Millisecond, nil)
-	s.ObserveDB("tests.get", time.Millisecond, problem.ErrNotFound)
+	s.ObserveDB("tests.get", time.Millisecond, decagon.ErrNotFound)
 	s.ObserveBlob("put", 5*time.Millisecond, errors.New("boom"))
 	got := series(t, reg, "decagon_db_query_duration_seconds")
 	if len(got) != 2 || !contains(got, "operation=tests.get,outcome=ok") || !contains(got, "operation=tests.get,outcome=not_found") {
@@ -170,7 +170,7 @@ func TestEMF(t *testing.T) {
 		h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", p, nil))
 	}
 	e.ObserveDB("tests.get", time.Millisecond, errors.New("connection reset"))
-	e.ObserveDB("tests.get", time.Millisecond, problem.ErrNotFound) // an answer, not an error
+	e.ObserveDB("tests.get", time.Millisecond, decagon.ErrNotFound) // an answer, not an error
 	e.ObserveBlob("put", time.Millisecond, errors.New("timeout"))
 	e.Add("NotAMetric", 5)
 	if err := e.Flush(); err != nil {

@@ -1,8 +1,10 @@
-// Package problem holds the errors decagon returns to clients and the one mapping from an error
-// to an RFC 9457 problem document (application/problem+json).
+// Package problem is the HTTP side of decagon's errors: the one mapping from an error to an
+// RFC 9457 problem document (From: a decagon.Error's code to a status, its client message to
+// the detail, the chain kept as Cause for the log) and the one writer of such documents (Write).
 //
-// Stores and services return the sentinel errors below (wrapped with context); handlers return
-// them or a *Problem; web.Handle turns whatever comes back into a response in exactly one place.
+// Stores and domain packages return decagon errors (wrapped with context) and never import this
+// package; HTTP adapters return them or a *Problem, and web.WriteError answers whatever comes
+// back. It may import the root package decagon and the standard library.
 package problem
 
 import (
@@ -12,13 +14,6 @@ import (
 	"net/http"
 
 	"github.com/decagon/decagon"
-)
-
-// Deprecated aliases of the domain errors, kept while packages move to package decagon's codes.
-var (
-	ErrNotFound = decagon.ErrNotFound
-	// ErrConflict keeps its old status (422) until the stores say which kind of conflict they mean.
-	ErrConflict = &decagon.Error{Code: decagon.EUnprocessable, Message: "conflict"}
 )
 
 // ContentType is the media type of a problem document.

@@ -22,9 +22,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/postgres"
 	"github.com/decagon/decagon/internal/store/sqlite"
-	"github.com/decagon/decagon/internal/tests"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -100,7 +100,7 @@ func (db *DB) Backend() string {
 }
 
 // Tests returns the store of test records.
-func (db *DB) Tests() tests.Store {
+func (db *DB) Tests() records.Store {
 	if db.pg != nil {
 		return db.pg.Tests()
 	}

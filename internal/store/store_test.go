@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store"
 	"github.com/decagon/decagon/internal/store/postgres/pgtest"
-	"github.com/decagon/decagon/internal/tests"
 )
 
 func TestParse(t *testing.T) {
@@ -77,7 +77,7 @@ func TestOpen(t *testing.T) {
 			if err := db.Migrate(t.Context()); err != nil {
 				t.Fatalf("Migrate: %v", err)
 			}
-			r := tests.Record{ID: uuid.NewString(), Name: "n", Owner: "o", CreatedAt: time.Now()}
+			r := records.Record{ID: uuid.NewString(), Name: "n", Owner: "o", CreatedAt: time.Now()}
 			if _, _, err := db.Tests().Create(t.Context(), r, nil); err != nil {
 				t.Fatalf("Create: %v", err)
 			}

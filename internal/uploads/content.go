@@ -7,32 +7,34 @@ import (
 	"unicode/utf8"
 )
 
-// sniffLen is how many leading bytes http.DetectContentType looks at.
-const sniffLen = 512
+// SniffLen is how many leading bytes a content sniffer (the adapter's http.DetectContentType)
+// looks at.
+const SniffLen = 512
 
-// chooseContentType returns the content type to store: the declared one unless the bytes say it
+// ChooseContentType returns the content type to store: the declared one unless the bytes say it
 // lies, then the sniffed one. Sniffing is coarse (it knows ~40 formats, and calls every text
 // "text/plain"), so a declared type is kept whenever the sniffer cannot contradict it.
-func chooseContentType(declared, sniffed string) string {
-	d := baseType(declared)
-	s := baseType(sniffed)
+func ChooseContentType(declared, sniffed string) string {
+	d := BaseType(declared)
+	s := BaseType(sniffed)
 	switch {
 	case d == "":
 		return sniffed
 	case s == "application/octet-stream", s == d:
-		return normalized(declared)
+		return Normalized(declared)
 	case s == "text/plain" && isTextual(d):
-		return normalized(declared)
+		return Normalized(declared)
 	case s == "application/zip" && isZipBased(d):
-		return normalized(declared)
+		return Normalized(declared)
 	case s == "text/xml" && (strings.HasSuffix(d, "+xml") || d == "application/xml"):
-		return normalized(declared)
+		return Normalized(declared)
 	default:
 		return sniffed
 	}
 }
 
-func baseType(ct string) string {
+// BaseType returns the media type of ct without parameters, or "" when ct is not one.
+func BaseType(ct string) string {
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || !strings.Contains(mt, "/") {
 		return ""
@@ -40,8 +42,8 @@ func baseType(ct string) string {
 	return mt
 }
 
-// normalized re-formats a valid media type, so what is stored is always well-formed.
-func normalized(ct string) string {
+// Normalized re-formats a valid media type, so what is stored is always well-formed.
+func Normalized(ct string) string {
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil {
 		return "application/octet-stream"
@@ -71,13 +73,13 @@ func isZipBased(mt string) bool {
 		mt == "application/java-archive" || mt == "application/vnd.android.package-archive"
 }
 
-// maxFilenameBytes bounds a stored file name (most file systems' limit).
-const maxFilenameBytes = 255
+// MaxFilenameBytes bounds a stored file name (most file systems' limit).
+const MaxFilenameBytes = 255
 
-// sanitizeFilename keeps the last path element of a client's file name, without control or
+// SanitizeFilename keeps the last path element of a client's file name, without control or
 // invalid characters, at most 255 bytes. File names are metadata only: object keys never come
 // from them.
-func sanitizeFilename(name string) string {
+func SanitizeFilename(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
 		name = name[i+1:]
@@ -89,7 +91,7 @@ func sanitizeFilename(name string) string {
 		return r
 	}, name)
 	name = strings.TrimSpace(name)
-	for len(name) > maxFilenameBytes {
+	for len(name) > MaxFilenameBytes {
 		_, size := utf8.DecodeLastRuneInString(name)
 		name = name[:len(name)-size]
 	}
@@ -99,9 +101,9 @@ func sanitizeFilename(name string) string {
 	return name
 }
 
-// contentDisposition is the attachment header for a stored file name (RFC 6266, with RFC 2231
+// ContentDisposition is the attachment header for a stored file name (RFC 6266, with RFC 2231
 // encoding for names that are not plain ASCII).
-func contentDisposition(filename string) string {
+func ContentDisposition(filename string) string {
 	if v := mime.FormatMediaType("attachment", map[string]string{"filename": filename}); v != "" {
 		return v
 	}

@@ -23,8 +23,8 @@ func TestChooseContentType(t *testing.T) {
 		{"text/html", "text/html; charset=utf-8", "text/html"},
 	}
 	for _, tc := range cases {
-		if got := chooseContentType(tc.declared, tc.sniffed); got != tc.want {
-			t.Errorf("chooseContentType(%q, %q) = %q, want %q", tc.declared, tc.sniffed, got, tc.want)
+		if got := ChooseContentType(tc.declared, tc.sniffed); got != tc.want {
+			t.Errorf("ChooseContentType(%q, %q) = %q, want %q", tc.declared, tc.sniffed, got, tc.want)
 		}
 	}
 }
@@ -44,17 +44,17 @@ func TestSanitizeFilename(t *testing.T) {
 		{strings.Repeat("é", 200), strings.Repeat("é", 127)},
 	}
 	for _, tc := range cases {
-		if got := sanitizeFilename(tc.in); got != tc.want {
-			t.Errorf("sanitizeFilename(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := SanitizeFilename(tc.in); got != tc.want {
+			t.Errorf("SanitizeFilename(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
 }
 
 func TestContentDisposition(t *testing.T) {
-	if got := contentDisposition(`a "quoted" name.pdf`); got != `attachment; filename="a \"quoted\" name.pdf"` {
+	if got := ContentDisposition(`a "quoted" name.pdf`); got != `attachment; filename="a \"quoted\" name.pdf"` {
 		t.Errorf("got %s", got)
 	}
-	if got := contentDisposition("résumé.pdf"); !strings.Contains(got, "filename*=utf-8''r%C3%A9sum%C3%A9.pdf") {
+	if got := ContentDisposition("résumé.pdf"); !strings.Contains(got, "filename*=utf-8''r%C3%A9sum%C3%A9.pdf") {
 		t.Errorf("got %s", got)
 	}
 }
@@ -65,17 +65,17 @@ func FuzzSanitizeFilename(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		out := sanitizeFilename(in)
-		if out == "" || len(out) > maxFilenameBytes || !utf8.ValidString(out) || strings.ContainsAny(out, `/\`) || out == "." || out == ".." {
-			t.Fatalf("sanitizeFilename(%q) = %q", in, out)
+		out := SanitizeFilename(in)
+		if out == "" || len(out) > MaxFilenameBytes || !utf8.ValidString(out) || strings.ContainsAny(out, `/\`) || out == "." || out == ".." {
+			t.Fatalf("SanitizeFilename(%q) = %q", in, out)
 		}
 		for _, r := range out {
 			if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) {
-				t.Fatalf("sanitizeFilename(%q) = %q keeps %U", in, out, r)
+				t.Fatalf("SanitizeFilename(%q) = %q keeps %U", in, out, r)
 			}
 		}
-		if cd := contentDisposition(out); !strings.HasPrefix(cd, "attachment") || strings.ContainsAny(cd, "\r\n") {
-			t.Fatalf("contentDisposition(%q) = %q", out, cd)
+		if cd := ContentDisposition(out); !strings.HasPrefix(cd, "attachment") || strings.ContainsAny(cd, "\r\n") {
+			t.Fatalf("ContentDisposition(%q) = %q", out, cd)
 		}
 	})
 }

@@ -1,13 +1,21 @@
-// Package uploads is the seed's second service ("test2"): documents behind /upload, kept in the
-// object store (S3, or a local directory) with their metadata in the SQL store. Small files come
-// straight through the API; large ones go straight to the store with a presigned PUT.
+// Package uploads is the domain of the seed's second service ("test2", served under /upload):
+// documents kept in the object store (S3, or a local directory) with their metadata in the SQL
+// store. It holds the Upload type and its statuses, the Store interface every backend
+// implements, the service's limits, where an upload's bytes live and the rules for file names
+// and content types. Small files come straight through the API; large ones go straight to the
+// object store with a presigned PUT. The HTTP adapter is uploadsapi.
+//
+// It may import the root package decagon, internal/listing and the standard library; never
+// net/http (content sniffing is the adapter's), internal/problem, internal/web or internal/blob.
 package uploads
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
-	"github.com/decagon/decagon/internal/page"
+	"github.com/decagon/decagon/internal/listing"
 )
 
 // Upload statuses.
@@ -16,6 +24,15 @@ const (
 	StatusPending = "pending"
 	// StatusAvailable: the object is stored with the recorded size and SHA-256.
 	StatusAvailable = "available"
+)
+
+// Limits of the service.
+const (
+	// DefaultMaxUpload bounds a direct upload's file (API Gateway's payload limit): larger files
+	// go through a presigned PUT.
+	DefaultMaxUpload = 10 << 20
+	// MaxPresignSize is the largest file a presigned PUT takes (S3's single PUT limit, 5 GiB).
+	MaxPresignSize = 5 << 30
 )
 
 // Upload is one document's metadata.
@@ -30,23 +47,28 @@ type Upload struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-// Page asks for one page of a listing, newest first.
-type Page struct {
-	// Owner filters by owner; "" means every owner (admins only).
-	Owner string
-	Limit int
-	After page.Position
+// Position returns u's place in the newest-first order.
+func (u Upload) Position() listing.Position {
+	return listing.Position{CreatedAt: u.CreatedAt, ID: u.ID}
 }
 
-// Store keeps upload metadata. Every backend returns problem.ErrNotFound for a missing row or
-// one of another owner (owner "" matches any owner).
+// ObjectKey is where an upload's bytes live. It never contains user input: the owner is hashed
+// and the ID is ours.
+func ObjectKey(owner, id string) string {
+	sum := sha256.Sum256([]byte(owner))
+	return "uploads/" + hex.EncodeToString(sum[:16]) + "/" + id
+}
+
+// Store keeps upload metadata. Every backend returns an error matching decagon.ErrNotFound for a
+// missing row or one of another owner (owner "" matches any owner), decagon.EUnavailable when
+// the database cannot be reached and decagon.EUnprocessable for text it cannot store.
 type Store interface {
 	// Create stores u durably before returning.
 	Create(ctx context.Context, u Upload) error
 	Get(ctx context.Context, id, owner string) (Upload, error)
-	// List returns up to p.Limit uploads newest first (created_at, then upload_id, descending)
-	// and whether more follow.
-	List(ctx context.Context, p Page) (items []Upload, more bool, err error)
+	// List returns up to req.Limit uploads newest first (created_at, then upload_id,
+	// descending) and whether more follow.
+	List(ctx context.Context, req listing.Request) (items []Upload, more bool, err error)
 	// Complete marks a pending upload available with its final content type, size and SHA-256,
 	// and returns it. Completing an available upload returns it unchanged.
 	Complete(ctx context.Context, id, owner, contentType string, size int64, sha256 string) (Upload, error)

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/utf8json"
 )
 
 // DecodeJSON reads the request body as one JSON value into dst: the content type must be
@@ -49,6 +50,14 @@ func RequireJSON(r *http.Request) error {
 func DecodeJSONBytes(body []byte, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return problem.New(http.StatusBadRequest, "request body is empty")
+	}
+	// encoding/json would replace invalid UTF-8 and escaped lone surrogates with U+FFFD: refuse
+	// them instead of storing something the client did not send (RFC 8259 §8.1).
+	switch err := utf8json.Check(body); {
+	case errors.Is(err, utf8json.ErrInvalidUTF8):
+		return problem.New(http.StatusBadRequest, "request body must be UTF-8 (RFC 8259); it holds invalid bytes")
+	case errors.Is(err, utf8json.ErrLoneSurrogate):
+		return problem.New(http.StatusBadRequest, `request body escapes a lone UTF-16 surrogate (such as "\ud800"), which is not a character`)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -21,38 +21,22 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // WriteError writes err as a problem response. It is the one place where an error becomes a
-// response: 5xx causes are logged with the request ID and never sent.
+// response: problem.From maps it, the chain is logged with the request ID (5xx at error, a 4xx
+// with a cause at debug) and never sent, and problem.Write writes the document.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	p := problem.From(err)
-	if p.Status >= 500 {
+	switch {
+	case p.Status >= 500:
 		Logger(r.Context()).Error("request failed", "status", p.Status, "err", err)
-	}
-	if p.Cause != nil && p.Status < 500 {
+	case p.Cause != nil:
 		Logger(r.Context()).Debug("request refused", "status", p.Status, "err", err)
 	}
 	WriteProblem(w, r, p)
 }
 
-// WriteProblem writes p with the request's ID.
+// WriteProblem writes p with the request's ID, through problem.Write.
 func WriteProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
-	out := *p
-	out.RequestID = RequestID(r.Context())
-	if out.Type == "" {
-		out.Type = "about:blank"
-	}
-	if out.Title == "" {
-		out.Title = http.StatusText(out.Status)
-	}
-	for k, vs := range p.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.Header().Del("Content-Length")
-	w.WriteHeader(out.Status)
-	_ = json.NewEncoder(w).Encode(&out)
+	problem.Write(w, p, RequestID(r.Context()))
 }
 
 // WriteJSON writes v as JSON with the given status.

@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/blob"
-	"github.com/decagon/decagon/internal/problem"
 )
 
 // Sizes that cross the S3 backend's single-request threshold (16 MiB) and part size (8 MiB), so
@@ -220,8 +220,8 @@ func testDelete(t *testing.T, newTarget func(testing.TB) Target) {
 	}
 	checkAbsent(t, tg.Bucket, "uploads/a/b")
 	_, err := tg.Bucket.NewReader(ctx, "uploads/a/b")
-	if !errors.Is(err, blob.ErrNotFound) || !errors.Is(err, problem.ErrNotFound) {
-		t.Errorf("NewReader after Delete: err = %v, want ErrNotFound (and problem.ErrNotFound)", err)
+	if !errors.Is(err, blob.ErrNotFound) || !errors.Is(err, decagon.ErrNotFound) {
+		t.Errorf("NewReader after Delete: err = %v, want ErrNotFound (and decagon.ErrNotFound)", err)
 	}
 	if err := tg.Bucket.Delete(ctx, "uploads/a/b"); err != nil {
 		t.Errorf("Delete of a missing object: %v, want nil", err)

@@ -8,21 +8,21 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/decagon/decagon/internal/page"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/store/internal/contract"
 )
 
-// listing is one page of a table newest first: (created_at, id) descending, keyset after After.
-type listing struct {
+// query is one page of a table newest first: (created_at, id) descending, keyset after After.
+type query struct {
 	table, id, columns string
 	owner              string // "" lists every owner
-	after              page.Position
+	after              listing.Position
 	start              bool // true: from the newest, After is ignored
 	limit              int
 }
 
 // listPage runs l and scans each row with scan; it reports whether more rows follow.
-func listPage[T any](ctx context.Context, pool *pgxpool.Pool, l listing, scan func(pgx.Row) (T, error)) ([]T, bool, error) {
+func listPage[T any](ctx context.Context, pool *pgxpool.Pool, l query, scan func(pgx.Row) (T, error)) ([]T, bool, error) {
 	// One query text per case rather than "$1 = '' OR owner = $1": a cached generic plan then
 	// still uses the right index.
 	var where []string

@@ -12,17 +12,18 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/postgres"
 	"github.com/decagon/decagon/internal/store/postgres/pgtest"
 	"github.com/decagon/decagon/internal/store/storetest"
-	"github.com/decagon/decagon/internal/tests"
 )
 
 // crashURLEnv tells the crash child which database to write to.
 const crashURLEnv = "DECAGON_TEST_CRASH_POSTGRES_URL"
 
 func TestMain(m *testing.M) {
-	storetest.CrashChild(func(ctx context.Context) (tests.Store, error) {
+	storetest.CrashChild(func(ctx context.Context) (records.Store, error) {
 		db, err := postgres.Open(ctx, os.Getenv(crashURLEnv))
 		if err != nil {
 			return nil, err
@@ -49,13 +50,13 @@ func openDB(tb testing.TB, url string) *postgres.DB {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.RunTests(t, func(t *testing.T) tests.Store { return openDB(t, pgtest.URL(t)).Tests() })
+	storetest.RunTests(t, func(t *testing.T) records.Store { return openDB(t, pgtest.URL(t)).Tests() })
 }
 
 func TestKill9(t *testing.T) {
 	url := pgtest.URL(t)
 	openDB(t, url)
-	storetest.RunCrashTest(t, []string{crashURLEnv + "=" + url}, func(t *testing.T) tests.Store { return openDB(t, url).Tests() })
+	storetest.RunCrashTest(t, []string{crashURLEnv + "=" + url}, func(t *testing.T) records.Store { return openDB(t, url).Tests() })
 }
 
 // TestMigrateConcurrent starts several tasks' migrations at once, as a deployment does.
@@ -103,10 +104,10 @@ func TestQueryDeadline(t *testing.T) {
 	}{
 		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, uuid.NewString(), ""); return err }},
 		{"Create", func(ctx context.Context) error {
-			_, _, err := s.Create(ctx, tests.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, &tests.Idempotency{Key: "k", Hash: "h"})
+			_, _, err := s.Create(ctx, records.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, &records.Idempotency{Key: "k", Hash: "h"})
 			return err
 		}},
-		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, tests.Page{Limit: 1}); return err }},
+		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, listing.Request{Limit: 1}); return err }},
 	} {
 		ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 		start := time.Now()

@@ -10,17 +10,18 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/internal/contract"
-	"github.com/decagon/decagon/internal/tests"
 )
 
-// TestsStore keeps test records in PostgreSQL. It implements tests.Store.
+// TestsStore keeps test records in PostgreSQL. It implements records.Store.
 type TestsStore struct {
 	pool *pgxpool.Pool
 }
 
-var _ tests.Store = (*TestsStore)(nil)
+var _ records.Store = (*TestsStore)(nil)
 
 const (
 	recordColumns = "test_id, name, data, owner, created_at, updated_at"
@@ -44,16 +45,17 @@ const (
 		FROM test_idempotency_keys WHERE owner = $1 AND key = $2`
 )
 
-// Create implements tests.Store. With idem, the key row and the record are written in one
+// Create implements records.Store. With idem, the key row and the record are written in one
 // transaction; a replay returns the key's snapshot of the first record, also when that record
 // has since been deleted (as Stripe does). r.CreatedAt is the clock that ages keys.
-func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Idempotency) (tests.Record, bool, error) {
-	r, err := contract.Record(r)
+func (s *TestsStore) Create(ctx context.Context, r records.Record, idem *records.Idempotency) (_ records.Record, _ bool, err error) {
+	defer func() { err = classify(err) }()
+	r, err = contract.Record(r)
 	if err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	if err := contract.Idempotency(idem); err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -61,7 +63,7 @@ func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Ide
 	data := []byte(r.Data) // nil stores NULL
 	if idem == nil {
 		if _, err := s.pool.Exec(ctx, insertTest, r.ID, r.Name, data, r.Owner, r.CreatedAt, r.UpdatedAt); err != nil {
-			return tests.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
+			return records.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
 		}
 		return r, false, nil
 	}
@@ -85,29 +87,30 @@ func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Ide
 			return fmt.Errorf("read idempotency key: %w", err)
 		}
 		if hash != idem.Hash {
-			return fmt.Errorf("%w: idempotency key already used with another request", problem.ErrConflict)
+			return contract.KeyReused()
 		}
 		stored, replayed = first, true
 		return nil
 	})
 	if err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	return stored, replayed, nil
 }
 
 func insertError(err error) error {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23505" { // unique_violation
-		return fmt.Errorf("%w: test_id already exists", problem.ErrConflict)
+		return contract.Duplicate("test_id")
 	}
 	return err
 }
 
-// Get implements tests.Store.
-func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, error) {
+// Get implements records.Store.
+func (s *TestsStore) Get(ctx context.Context, id, owner string) (_ records.Record, err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
-		return tests.Record{}, fmt.Errorf("get test %q: %w", id, problem.ErrNotFound)
+		return records.Record{}, fmt.Errorf("get test %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -115,35 +118,37 @@ func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, e
 		"SELECT "+recordColumns+" FROM tests WHERE test_id = $1 AND ($2 = '' OR owner = $2)", uid, owner))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, problem.ErrNotFound)
+		return records.Record{}, fmt.Errorf("get test %s: %w", uid, decagon.ErrNotFound)
 	case err != nil:
-		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, err)
+		return records.Record{}, fmt.Errorf("get test %s: %w", uid, err)
 	}
 	return r, nil
 }
 
-// List implements tests.Store.
-func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bool, error) {
-	p, start, empty, err := contract.Page(p)
+// List implements records.Store.
+func (s *TestsStore) List(ctx context.Context, p listing.Request) (_ []records.Record, _ bool, err error) {
+	defer func() { err = classify(err) }()
+	p, start, empty, err := contract.Listing(p)
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
 	if empty {
 		return nil, false, nil
 	}
-	l := listing{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
-	items, more, err := listPage(ctx, s.pool, l, func(r pgx.Row) (tests.Record, error) { return scanRecord(r) })
+	l := query{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.pool, l, func(r pgx.Row) (records.Record, error) { return scanRecord(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
 	return items, more, nil
 }
 
-// Delete implements tests.Store.
-func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
+// Delete implements records.Store.
+func (s *TestsStore) Delete(ctx context.Context, id, owner string) (err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
-		return fmt.Errorf("delete test %q: %w", id, problem.ErrNotFound)
+		return fmt.Errorf("delete test %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -152,13 +157,14 @@ func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
 		return fmt.Errorf("delete test %s: %w", uid, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete test %s: %w", uid, problem.ErrNotFound)
+		return fmt.Errorf("delete test %s: %w", uid, decagon.ErrNotFound)
 	}
 	return nil
 }
 
-// PurgeIdempotencyKeys implements tests.Store.
-func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+// PurgeIdempotencyKeys implements records.Store.
+func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer func() { err = classify(err) }()
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
 	tag, err := s.pool.Exec(ctx, "DELETE FROM test_idempotency_keys WHERE created_at < $1", contract.Time(before))
@@ -169,12 +175,12 @@ func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time)
 }
 
 // scanRecord reads the record columns in recordColumns order, after the given leading columns.
-func scanRecord(row pgx.Row, lead ...any) (tests.Record, error) {
-	var r tests.Record
+func scanRecord(row pgx.Row, lead ...any) (records.Record, error) {
+	var r records.Record
 	var data []byte
 	dest := append(lead, &r.ID, &r.Name, &data, &r.Owner, &r.CreatedAt, &r.UpdatedAt)
 	if err := row.Scan(dest...); err != nil {
-		return tests.Record{}, err
+		return records.Record{}, err
 	}
 	if data != nil {
 		r.Data = data

@@ -9,7 +9,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/store/internal/contract"
 	"github.com/decagon/decagon/internal/uploads"
 )
@@ -45,8 +46,9 @@ const (
 )
 
 // Create implements uploads.Store.
-func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) error {
-	u, err := contract.Upload(u)
+func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) (err error) {
+	defer func() { err = classify(err) }()
+	u, err = contract.Upload(u)
 	if err != nil {
 		return fmt.Errorf("create upload: %w", err)
 	}
@@ -58,7 +60,7 @@ func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) error {
 	}
 	if _, err := s.pool.Exec(ctx, insertUpload, u.ID, u.Owner, u.Filename, u.ContentType, u.Size, sha, u.Status, u.CreatedAt); err != nil {
 		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "23505" { // unique_violation
-			return fmt.Errorf("create upload: %w: upload_id already exists", problem.ErrConflict)
+			return fmt.Errorf("create upload: %w", contract.Duplicate("upload_id"))
 		}
 		return fmt.Errorf("create upload: %w", err)
 	}
@@ -66,10 +68,11 @@ func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) error {
 }
 
 // Get implements uploads.Store.
-func (s *UploadsStore) Get(ctx context.Context, id, owner string) (uploads.Upload, error) {
+func (s *UploadsStore) Get(ctx context.Context, id, owner string) (_ uploads.Upload, err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
-		return uploads.Upload{}, fmt.Errorf("get upload %q: %w", id, problem.ErrNotFound)
+		return uploads.Upload{}, fmt.Errorf("get upload %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -77,7 +80,7 @@ func (s *UploadsStore) Get(ctx context.Context, id, owner string) (uploads.Uploa
 		"SELECT "+uploadColumns+" FROM uploads WHERE upload_id = $1 AND ($2 = '' OR owner = $2)", uid, owner))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, problem.ErrNotFound)
+		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, decagon.ErrNotFound)
 	case err != nil:
 		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, err)
 	}
@@ -85,15 +88,16 @@ func (s *UploadsStore) Get(ctx context.Context, id, owner string) (uploads.Uploa
 }
 
 // List implements uploads.Store.
-func (s *UploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Upload, bool, error) {
-	p, start, empty, err := contract.UploadPage(p)
+func (s *UploadsStore) List(ctx context.Context, p listing.Request) (_ []uploads.Upload, _ bool, err error) {
+	defer func() { err = classify(err) }()
+	p, start, empty, err := contract.Listing(p)
 	if err != nil {
 		return nil, false, fmt.Errorf("list uploads: %w", err)
 	}
 	if empty {
 		return nil, false, nil
 	}
-	l := listing{table: "uploads", id: "upload_id", columns: uploadColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	l := query{table: "uploads", id: "upload_id", columns: uploadColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
 	items, more, err := listPage(ctx, s.pool, l, scanUpload)
 	if err != nil {
 		return nil, false, fmt.Errorf("list uploads: %w", err)
@@ -102,10 +106,11 @@ func (s *UploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Uplo
 }
 
 // Complete implements uploads.Store.
-func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType string, size int64, sha256 string) (uploads.Upload, error) {
+func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType string, size int64, sha256 string) (_ uploads.Upload, err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
-		return uploads.Upload{}, fmt.Errorf("complete upload %q: %w", id, problem.ErrNotFound)
+		return uploads.Upload{}, fmt.Errorf("complete upload %q: %w", id, decagon.ErrNotFound)
 	}
 	if err := contract.Completion(contentType, size, sha256); err != nil {
 		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, err)
@@ -115,7 +120,7 @@ func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType stri
 	u, err := scanUpload(s.pool.QueryRow(ctx, completeUpload, uid, owner, contentType, size, sha256))
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, problem.ErrNotFound)
+		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, decagon.ErrNotFound)
 	case err != nil:
 		return uploads.Upload{}, fmt.Errorf("complete upload %s: %w", uid, err)
 	}
@@ -123,10 +128,11 @@ func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType stri
 }
 
 // Delete implements uploads.Store.
-func (s *UploadsStore) Delete(ctx context.Context, id, owner string) error {
+func (s *UploadsStore) Delete(ctx context.Context, id, owner string) (err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no upload has such an id or owner
-		return fmt.Errorf("delete upload %q: %w", id, problem.ErrNotFound)
+		return fmt.Errorf("delete upload %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -135,7 +141,7 @@ func (s *UploadsStore) Delete(ctx context.Context, id, owner string) error {
 		return fmt.Errorf("delete upload %s: %w", uid, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("delete upload %s: %w", uid, problem.ErrNotFound)
+		return fmt.Errorf("delete upload %s: %w", uid, decagon.ErrNotFound)
 	}
 	return nil
 }

@@ -13,11 +13,12 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver, for goose
 	"github.com/pressly/goose/v3"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/postgres"
 	"github.com/decagon/decagon/internal/store/postgres/pgtest"
 	"github.com/decagon/decagon/internal/store/storetest"
-	"github.com/decagon/decagon/internal/tests"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -49,7 +50,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(db.Close)
-	old := tests.Record{ID: uuid.NewString(), Name: "before uploads", Owner: "alice", CreatedAt: time.Now()}
+	old := records.Record{ID: uuid.NewString(), Name: "before uploads", Owner: "alice", CreatedAt: time.Now()}
 	if _, _, err := db.Tests().Create(ctx, old, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 		t.Fatalf("migrate down to 00001: %v", err)
 	}
 	_, err = db.Uploads().Get(ctx, uuid.NewString(), "")
-	if err == nil || errors.Is(err, problem.ErrNotFound) {
+	if err == nil || errors.Is(err, decagon.ErrNotFound) {
 		t.Fatalf("Get after 00002 went down: err = %v, want a missing table", err)
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -121,7 +122,7 @@ func TestUploadsQueryDeadline(t *testing.T) {
 			return s.Create(ctx, uploads.Upload{ID: uuid.NewString(), Owner: "a", Status: uploads.StatusPending})
 		}},
 		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, id, ""); return err }},
-		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, uploads.Page{Limit: 1}); return err }},
+		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, listing.Request{Limit: 1}); return err }},
 		{"Complete", func(ctx context.Context) error { _, err := s.Complete(ctx, id, "a", "a/b", 0, sha); return err }},
 		{"Delete", func(ctx context.Context) error { return s.Delete(ctx, id, "") }},
 	} {

@@ -5,21 +5,21 @@ import (
 	"database/sql"
 	"strings"
 
-	"github.com/decagon/decagon/internal/page"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/store/internal/contract"
 )
 
-// listing is one page of a table newest first: (created_at, id) descending, keyset after After.
-type listing struct {
+// query is one page of a table newest first: (created_at, id) descending, keyset after After.
+type query struct {
 	table, id, columns string
 	owner              string // "" lists every owner
-	after              page.Position
+	after              listing.Position
 	start              bool // true: from the newest, After is ignored
 	limit              int
 }
 
 // listPage runs l and scans each row with scan; it reports whether more rows follow.
-func listPage[T any](ctx context.Context, db *sql.DB, l listing, scan func(scanner) (T, error)) ([]T, bool, error) {
+func listPage[T any](ctx context.Context, db *sql.DB, l query, scan func(scanner) (T, error)) ([]T, bool, error) {
 	var where []string
 	var args []any
 	if l.owner != "" {

@@ -11,16 +11,16 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/sqlite"
 	"github.com/decagon/decagon/internal/store/storetest"
-	"github.com/decagon/decagon/internal/tests"
 )
 
 // crashPathEnv tells the crash child which file to write to.
 const crashPathEnv = "DECAGON_TEST_CRASH_SQLITE_PATH"
 
 func TestMain(m *testing.M) {
-	storetest.CrashChild(func(ctx context.Context) (tests.Store, error) {
+	storetest.CrashChild(func(ctx context.Context) (records.Store, error) {
 		db, err := sqlite.Open(ctx, os.Getenv(crashPathEnv))
 		if err != nil {
 			return nil, err
@@ -53,11 +53,11 @@ func openDB(tb testing.TB, path string) *sqlite.DB {
 func tempPath(tb testing.TB) string { return filepath.Join(tb.TempDir(), "data", "decagon.db") }
 
 func TestConformance(t *testing.T) {
-	storetest.RunTests(t, func(t *testing.T) tests.Store { return openDB(t, tempPath(t)).Tests() })
+	storetest.RunTests(t, func(t *testing.T) records.Store { return openDB(t, tempPath(t)).Tests() })
 }
 
 func TestConformanceMemory(t *testing.T) {
-	storetest.RunTests(t, func(t *testing.T) tests.Store { return openDB(t, sqlite.Memory).Tests() })
+	storetest.RunTests(t, func(t *testing.T) records.Store { return openDB(t, sqlite.Memory).Tests() })
 }
 
 // TestReopen finds every record, and every idempotency key, from a second DB on the same file:
@@ -66,12 +66,12 @@ func TestReopen(t *testing.T) {
 	path := tempPath(t)
 	ctx := t.Context()
 	first := openDB(t, path).Tests()
-	var stored []tests.Record
+	var stored []records.Record
 	for i := range 50 {
-		r := tests.Record{ID: uuid.NewString(), Name: "r", Owner: "alice", Data: []byte(`{"i":1}`), CreatedAt: time.Now()}
-		var idem *tests.Idempotency
+		r := records.Record{ID: uuid.NewString(), Name: "r", Owner: "alice", Data: []byte(`{"i":1}`), CreatedAt: time.Now()}
+		var idem *records.Idempotency
 		if i%2 == 0 {
-			idem = &tests.Idempotency{Key: r.ID, Hash: "h"}
+			idem = &records.Idempotency{Key: r.ID, Hash: "h"}
 		}
 		got, _, err := first.Create(ctx, r, idem)
 		if err != nil {
@@ -80,7 +80,7 @@ func TestReopen(t *testing.T) {
 		stored = append(stored, got)
 	}
 
-	check := func(s tests.Store) {
+	check := func(s records.Store) {
 		t.Helper()
 		for i, want := range stored {
 			got, err := s.Get(ctx, want.ID, "alice")
@@ -91,8 +91,8 @@ func TestReopen(t *testing.T) {
 				t.Errorf("record %d = %+v, want %+v", i, got, want)
 			}
 			if i%2 == 0 {
-				r := tests.Record{ID: uuid.NewString(), Name: "r", Owner: "alice", CreatedAt: want.CreatedAt.Add(time.Minute)}
-				if _, replayed, err := s.Create(ctx, r, &tests.Idempotency{Key: want.ID, Hash: "h"}); err != nil || !replayed {
+				r := records.Record{ID: uuid.NewString(), Name: "r", Owner: "alice", CreatedAt: want.CreatedAt.Add(time.Minute)}
+				if _, replayed, err := s.Create(ctx, r, &records.Idempotency{Key: want.ID, Hash: "h"}); err != nil || !replayed {
 					t.Errorf("key %d after reopen: replayed %v, err %v", i, replayed, err)
 				}
 			}
@@ -112,7 +112,7 @@ func TestReopen(t *testing.T) {
 func TestKill9(t *testing.T) {
 	path := tempPath(t)
 	openDB(t, path)
-	storetest.RunCrashTest(t, []string{crashPathEnv + "=" + path}, func(t *testing.T) tests.Store { return openDB(t, path).Tests() })
+	storetest.RunCrashTest(t, []string{crashPathEnv + "=" + path}, func(t *testing.T) records.Store { return openDB(t, path).Tests() })
 }
 
 // TestWriteLockDeadline has another process-like connection hold the write lock, and checks
@@ -136,7 +136,7 @@ func TestWriteLockDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, _, err = s.Create(ctx, tests.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, &tests.Idempotency{Key: "k", Hash: "h"})
+	_, _, err = s.Create(ctx, records.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, &records.Idempotency{Key: "k", Hash: "h"})
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Create behind another writer: err = %v, want context.DeadlineExceeded", err)
 	}
@@ -146,7 +146,7 @@ func TestWriteLockDeadline(t *testing.T) {
 	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.Create(t.Context(), tests.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, nil); err != nil {
+	if _, _, err := s.Create(t.Context(), records.Record{ID: uuid.NewString(), Owner: "a", Name: "n"}, nil); err != nil {
 		t.Errorf("Create once the lock is released: %v", err)
 	}
 }

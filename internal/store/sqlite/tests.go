@@ -10,18 +10,19 @@ import (
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/internal/contract"
-	"github.com/decagon/decagon/internal/tests"
 )
 
-// TestsStore keeps test records in SQLite. It implements tests.Store.
+// TestsStore keeps test records in SQLite. It implements records.Store.
 type TestsStore struct {
 	write *sql.DB
 	read  *sql.DB
 }
 
-var _ tests.Store = (*TestsStore)(nil)
+var _ records.Store = (*TestsStore)(nil)
 
 const (
 	recordColumns = "test_id, name, data, owner, created_at, updated_at"
@@ -42,17 +43,18 @@ const (
 		FROM test_idempotency_keys WHERE owner = ? AND key = ?`
 )
 
-// Create implements tests.Store. With idem, the key row and the record are written in one
+// Create implements records.Store. With idem, the key row and the record are written in one
 // transaction; a replay returns the key's snapshot of the first record, also when that record
 // has since been deleted (as Stripe does). r.CreatedAt is the clock that ages keys. Writers are
 // serialized (one connection, BEGIN IMMEDIATE), so concurrent retries see each other's commits.
-func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Idempotency) (tests.Record, bool, error) {
-	r, err := contract.Record(r)
+func (s *TestsStore) Create(ctx context.Context, r records.Record, idem *records.Idempotency) (_ records.Record, _ bool, err error) {
+	defer func() { err = classify(err) }()
+	r, err = contract.Record(r)
 	if err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	if err := contract.Idempotency(idem); err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -64,14 +66,14 @@ func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Ide
 	created, updated := r.CreatedAt.Format(contract.TimeLayout), r.UpdatedAt.Format(contract.TimeLayout)
 	if idem == nil {
 		if _, err := s.write.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
-			return tests.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
+			return records.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
 		}
 		return r, false, nil
 	}
 
 	tx, err := s.write.BeginTx(ctx, nil)
 	if err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
 	}
 	defer tx.Rollback() // a no-op after Commit; before it, nothing is kept
 
@@ -80,36 +82,37 @@ func (s *TestsStore) Create(ctx context.Context, r tests.Record, idem *tests.Ide
 	switch {
 	case err == nil && !contract.Expired(first.CreatedAt, r.CreatedAt):
 		if hash != idem.Hash {
-			return tests.Record{}, false, fmt.Errorf("create test: %w: idempotency key already used with another request", problem.ErrConflict)
+			return records.Record{}, false, fmt.Errorf("create test: %w", contract.KeyReused())
 		}
 		return first, true, nil
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
-		return tests.Record{}, false, fmt.Errorf("create test: read idempotency key: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: read idempotency key: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, putKey, r.Owner, idem.Key, idem.Hash, r.ID, r.Name, data, created, updated); err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: store idempotency key: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: store idempotency key: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: insert: %w", insertError(err))
+		return records.Record{}, false, fmt.Errorf("create test: insert: %w", insertError(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return tests.Record{}, false, fmt.Errorf("create test: commit: %w", err)
+		return records.Record{}, false, fmt.Errorf("create test: commit: %w", err)
 	}
 	return r, false, nil
 }
 
 func insertError(err error) error {
 	if e, ok := errors.AsType[*sqlite.Error](err); ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-		return fmt.Errorf("%w: test_id already exists", problem.ErrConflict)
+		return contract.Duplicate("test_id")
 	}
 	return err
 }
 
-// Get implements tests.Store.
-func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, error) {
+// Get implements records.Store.
+func (s *TestsStore) Get(ctx context.Context, id, owner string) (_ records.Record, err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
-		return tests.Record{}, fmt.Errorf("get test %q: %w", id, problem.ErrNotFound)
+		return records.Record{}, fmt.Errorf("get test %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -117,35 +120,37 @@ func (s *TestsStore) Get(ctx context.Context, id, owner string) (tests.Record, e
 		"SELECT "+recordColumns+" FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, problem.ErrNotFound)
+		return records.Record{}, fmt.Errorf("get test %s: %w", uid, decagon.ErrNotFound)
 	case err != nil:
-		return tests.Record{}, fmt.Errorf("get test %s: %w", uid, err)
+		return records.Record{}, fmt.Errorf("get test %s: %w", uid, err)
 	}
 	return r, nil
 }
 
-// List implements tests.Store.
-func (s *TestsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bool, error) {
-	p, start, empty, err := contract.Page(p)
+// List implements records.Store.
+func (s *TestsStore) List(ctx context.Context, p listing.Request) (_ []records.Record, _ bool, err error) {
+	defer func() { err = classify(err) }()
+	p, start, empty, err := contract.Listing(p)
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
 	if empty {
 		return nil, false, nil
 	}
-	l := listing{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
-	items, more, err := listPage(ctx, s.read, l, func(r scanner) (tests.Record, error) { return scanRecord(r) })
+	l := query{table: "tests", id: "test_id", columns: recordColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	items, more, err := listPage(ctx, s.read, l, func(r scanner) (records.Record, error) { return scanRecord(r) })
 	if err != nil {
 		return nil, false, fmt.Errorf("list tests: %w", err)
 	}
 	return items, more, nil
 }
 
-// Delete implements tests.Store.
-func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
+// Delete implements records.Store.
+func (s *TestsStore) Delete(ctx context.Context, id, owner string) (err error) {
+	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
 	if !ok || contract.Text("owner", owner) != nil { // no record has such an id or owner
-		return fmt.Errorf("delete test %q: %w", id, problem.ErrNotFound)
+		return fmt.Errorf("delete test %q: %w", id, decagon.ErrNotFound)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
@@ -156,13 +161,14 @@ func (s *TestsStore) Delete(ctx context.Context, id, owner string) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return fmt.Errorf("delete test %s: %w", uid, err)
 	} else if n == 0 {
-		return fmt.Errorf("delete test %s: %w", uid, problem.ErrNotFound)
+		return fmt.Errorf("delete test %s: %w", uid, decagon.ErrNotFound)
 	}
 	return nil
 }
 
-// PurgeIdempotencyKeys implements tests.Store.
-func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (int64, error) {
+// PurgeIdempotencyKeys implements records.Store.
+func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time) (_ int64, err error) {
+	defer func() { err = classify(err) }()
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
 	res, err := s.write.ExecContext(ctx, "DELETE FROM test_idempotency_keys WHERE created_at < ?",
@@ -180,23 +186,23 @@ func (s *TestsStore) PurgeIdempotencyKeys(ctx context.Context, before time.Time)
 type scanner interface{ Scan(dest ...any) error }
 
 // scanRecord reads the record columns in recordColumns order, after the given leading columns.
-func scanRecord(row scanner, lead ...any) (tests.Record, error) {
-	var r tests.Record
+func scanRecord(row scanner, lead ...any) (records.Record, error) {
+	var r records.Record
 	var data sql.NullString
 	var created, updated string
 	dest := append(lead, &r.ID, &r.Name, &data, &r.Owner, &created, &updated)
 	if err := row.Scan(dest...); err != nil {
-		return tests.Record{}, err
+		return records.Record{}, err
 	}
 	if data.Valid {
 		r.Data = []byte(data.String)
 	}
 	var err error
 	if r.CreatedAt, err = time.Parse(contract.TimeLayout, created); err != nil {
-		return tests.Record{}, fmt.Errorf("created_at: %w", err)
+		return records.Record{}, fmt.Errorf("created_at: %w", err)
 	}
 	if r.UpdatedAt, err = time.Parse(contract.TimeLayout, updated); err != nil {
-		return tests.Record{}, fmt.Errorf("updated_at: %w", err)
+		return records.Record{}, fmt.Errorf("updated_at: %w", err)
 	}
 	return r, nil
 }

@@ -12,10 +12,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/sqlite"
 	"github.com/decagon/decagon/internal/store/storetest"
-	"github.com/decagon/decagon/internal/tests"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -53,7 +53,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	old := tests.Record{ID: uuid.NewString(), Name: "before uploads", Owner: "alice", CreatedAt: time.Now()}
+	old := records.Record{ID: uuid.NewString(), Name: "before uploads", Owner: "alice", CreatedAt: time.Now()}
 	if _, _, err := db.Tests().Create(ctx, old, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 		t.Fatalf("migrate down to 00001: %v", err)
 	}
 	_, err = db.Uploads().Get(ctx, uuid.NewString(), "")
-	if err == nil || errors.Is(err, problem.ErrNotFound) {
+	if err == nil || errors.Is(err, decagon.ErrNotFound) {
 		t.Fatalf("Get after 00002 went down: err = %v, want a missing table", err)
 	}
 	if err := db.Migrate(ctx); err != nil {

@@ -6,12 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon/internal/records"
 )
 
 // BenchCreate measures Create on s: without an idempotency key, with a new key each time, and
 // from parallel goroutines (GOMAXPROCS of them, see -cpu).
-func BenchCreate(b *testing.B, s tests.Store) {
+func BenchCreate(b *testing.B, s records.Store) {
 	ctx := context.Background()
 	b.Run("plain", func(b *testing.B) {
 		for b.Loop() {
@@ -41,7 +41,7 @@ func BenchCreate(b *testing.B, s tests.Store) {
 }
 
 // BenchGet measures Get on s over a thousand records, sequentially and in parallel.
-func BenchGet(b *testing.B, s tests.Store) {
+func BenchGet(b *testing.B, s records.Store) {
 	ctx := context.Background()
 	ids := make([]string, 1000)
 	for i := range ids {

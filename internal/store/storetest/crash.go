@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon/internal/records"
 )
 
 // CrashChildEnv, set in a test binary's environment, makes CrashChild take over the process.
@@ -28,14 +28,14 @@ const (
 // by RunCrashTest it opens a store with open and creates records from a few goroutines, printing
 // each id on its own line once Create has returned, until it is killed; it never returns then.
 // In any other process it returns at once.
-func CrashChild(open func(ctx context.Context) (tests.Store, error)) {
+func CrashChild(open func(ctx context.Context) (records.Store, error)) {
 	if os.Getenv(CrashChildEnv) == "" {
 		return
 	}
 	os.Exit(crashChild(open))
 }
 
-func crashChild(open func(ctx context.Context) (tests.Store, error)) int {
+func crashChild(open func(ctx context.Context) (records.Store, error)) int {
 	// A child whose parent died must not write forever.
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -50,7 +50,7 @@ func crashChild(open func(ctx context.Context) (tests.Store, error)) int {
 		go func() {
 			for i := 0; ctx.Err() == nil; i++ {
 				r := newRecord(crashOwner, time.Now())
-				var idem *tests.Idempotency
+				var idem *records.Idempotency
 				if (w+i)%2 == 0 {
 					idem = key(r.ID, "h")
 				}

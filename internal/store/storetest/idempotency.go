@@ -2,30 +2,36 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/decagon/decagon/internal/problem"
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 )
 
-func key(k, hash string) *tests.Idempotency { return &tests.Idempotency{Key: k, Hash: hash} }
+func key(k, hash string) *records.Idempotency { return &records.Idempotency{Key: k, Hash: hash} }
+
+// isKeyReused reports whether err is the refusal of a key reused with another body: 422
+// (decagon.EUnprocessable), as the IETF idempotency-key draft says.
+func isKeyReused(err error) bool { return decagon.ErrorCode(err) == decagon.EUnprocessable }
 
 // count returns how many records owner has.
-func count(t *testing.T, s tests.Store, owner string) int {
+func count(t *testing.T, s records.Store, owner string) int {
 	t.Helper()
 	return len(walk(t, s, owner, 100, nil))
 }
 
 // createAt creates a record of owner at at with idem, returning what Create returns.
-func createAt(t *testing.T, s tests.Store, owner string, at time.Time, idem *tests.Idempotency) (tests.Record, bool, error) {
+func createAt(t *testing.T, s records.Store, owner string, at time.Time, idem *records.Idempotency) (records.Record, bool, error) {
 	t.Helper()
 	return s.Create(ctxT(t), newRecord(owner, at), idem)
 }
 
-func testIdempotentReplay(t *testing.T, s tests.Store) {
+func testIdempotentReplay(t *testing.T, s records.Store) {
 	first := newRecord("alice", base)
 	first.Data = []byte(`{"deep":{"x":"ü"}}`)
 	stored := mustCreate(t, s, first, key("k1", "h1"))
@@ -63,11 +69,11 @@ func testIdempotentReplay(t *testing.T, s tests.Store) {
 	}
 }
 
-func testIdempotentConflict(t *testing.T, s tests.Store) {
+func testIdempotentConflict(t *testing.T, s records.Store) {
 	stored := mustCreate(t, s, newRecord("alice", base), key("k", "h1"))
 	_, _, err := createAt(t, s, "alice", base.Add(time.Minute), key("k", "h2"))
-	if !errors.Is(err, problem.ErrConflict) {
-		t.Fatalf("same key, other hash: err = %v, want ErrConflict", err)
+	if !isKeyReused(err) {
+		t.Fatalf("same key, other hash: err = %v, want decagon.EUnprocessable", err)
 	}
 	if n := count(t, s, "alice"); n != 1 {
 		t.Errorf("alice has %d records after a conflict, want 1", n)
@@ -80,13 +86,31 @@ func testIdempotentConflict(t *testing.T, s tests.Store) {
 	assertEqual(t, got, stored)
 }
 
-func testIdempotencyKeyExpiry(t *testing.T, s tests.Store) {
+// testIdempotentOtherData: a retry with the same key and name but other data is not a replay
+// (issue 16 item 3): the hash the service ties a key to covers the data, and the store refuses
+// the second body rather than hand back the first record.
+func testIdempotentOtherData(t *testing.T, s records.Store) {
+	first := newRecord("alice", base)
+	first.Name, first.Data = "same name", json.RawMessage(`{"amount":1}`)
+	mustCreate(t, s, first, key("pay", records.RequestHash(first.Name, first.Data)))
+	second := newRecord("alice", base.Add(time.Minute))
+	second.Name, second.Data = first.Name, json.RawMessage(`{"amount":100}`)
+	_, replayed, err := s.Create(ctxT(t), second, key("pay", records.RequestHash(second.Name, second.Data)))
+	if !isKeyReused(err) || replayed {
+		t.Fatalf("same key and name, other data: replayed %v, err = %v; want decagon.EUnprocessable", replayed, err)
+	}
+	if n := count(t, s, "alice"); n != 1 {
+		t.Errorf("alice has %d records, want 1", n)
+	}
+}
+
+func testIdempotencyKeyExpiry(t *testing.T, s records.Store) {
 	mustCreate(t, s, newRecord("alice", base), key("k", "h1"))
 
 	// One microsecond short of 24 h the key holds.
 	_, _, err := createAt(t, s, "alice", base.Add(24*time.Hour-time.Microsecond), key("k", "h2"))
-	if !errors.Is(err, problem.ErrConflict) {
-		t.Fatalf("other hash at 24h-1µs: err = %v, want ErrConflict", err)
+	if !isKeyReused(err) {
+		t.Fatalf("other hash at 24h-1µs: err = %v, want decagon.EUnprocessable", err)
 	}
 	// At 24 h it has expired: the key is taken afresh, by any body.
 	second, replayed, err := createAt(t, s, "alice", base.Add(24*time.Hour), key("k", "h2"))
@@ -98,15 +122,15 @@ func testIdempotencyKeyExpiry(t *testing.T, s tests.Store) {
 		t.Fatalf("retry of the new request: replayed %v, err %v", replayed, err)
 	}
 	assertEqual(t, got, second)
-	if _, _, err := createAt(t, s, "alice", base.Add(26*time.Hour), key("k", "h1")); !errors.Is(err, problem.ErrConflict) {
-		t.Errorf("the first body again, while the second key lives: err = %v, want ErrConflict", err)
+	if _, _, err := createAt(t, s, "alice", base.Add(26*time.Hour), key("k", "h1")); !isKeyReused(err) {
+		t.Errorf("the first body again, while the second key lives: err = %v, want decagon.EUnprocessable", err)
 	}
 	if n := count(t, s, "alice"); n != 2 {
 		t.Errorf("alice has %d records, want 2", n)
 	}
 }
 
-func testPurge(t *testing.T, s tests.Store) {
+func testPurge(t *testing.T, s records.Store) {
 	mustCreate(t, s, newRecord("alice", base), key("old", "h"))
 	mustCreate(t, s, newRecord("alice", base.Add(2*time.Hour)), key("new", "h"))
 	mustCreate(t, s, newRecord("alice", base.Add(3*time.Hour)), nil)
@@ -125,8 +149,8 @@ func testPurge(t *testing.T, s tests.Store) {
 	if _, replayed, err := createAt(t, s, "alice", base.Add(4*time.Hour), key("old", "other")); err != nil || replayed {
 		t.Errorf("purged key: replayed %v, err %v; want a new record", replayed, err)
 	}
-	if _, _, err := createAt(t, s, "alice", base.Add(4*time.Hour), key("new", "other")); !errors.Is(err, problem.ErrConflict) {
-		t.Errorf("kept key: err = %v, want ErrConflict", err)
+	if _, _, err := createAt(t, s, "alice", base.Add(4*time.Hour), key("new", "other")); !isKeyReused(err) {
+		t.Errorf("kept key: err = %v, want decagon.EUnprocessable", err)
 	}
 	// Purging keys never deletes records.
 	if n := count(t, s, "alice"); n != 4 {
@@ -134,11 +158,11 @@ func testPurge(t *testing.T, s tests.Store) {
 	}
 }
 
-func testConcurrentSameKey(t *testing.T, s tests.Store) {
+func testConcurrentSameKey(t *testing.T, s records.Store) {
 	const n = 24
 	type result struct {
 		hash     string
-		r        tests.Record
+		r        records.Record
 		replayed bool
 		err      error
 	}
@@ -179,8 +203,8 @@ func testConcurrentSameKey(t *testing.T, s tests.Store) {
 			}
 			assertEqual(t, res.r, results[winner].r)
 		default:
-			if !errors.Is(res.err, problem.ErrConflict) {
-				t.Errorf("create %d (other body): err = %v, want ErrConflict", i, res.err)
+			if !isKeyReused(res.err) {
+				t.Errorf("create %d (other body): err = %v, want decagon.EUnprocessable", i, res.err)
 			}
 		}
 	}
@@ -189,14 +213,14 @@ func testConcurrentSameKey(t *testing.T, s tests.Store) {
 	}
 }
 
-func testConcurrentCreates(t *testing.T, s tests.Store) {
+func testConcurrentCreates(t *testing.T, s records.Store) {
 	const n = 24
 	errs := make(chan error, n)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
 		r := newRecord("alice", base.Add(time.Duration(i)*time.Second))
-		var idem *tests.Idempotency
+		var idem *records.Idempotency
 		if i%2 == 0 {
 			idem = key(r.ID, "h") // distinct keys must not serialize into failures
 		}
@@ -219,7 +243,7 @@ func testConcurrentCreates(t *testing.T, s tests.Store) {
 	}
 }
 
-func testContextDeadline(t *testing.T, s tests.Store) {
+func testContextDeadline(t *testing.T, s records.Store) {
 	r := mustCreate(t, s, newRecord("alice", base), nil)
 	ctx, cancel := context.WithDeadline(t.Context(), time.Now().Add(-time.Second))
 	defer cancel()
@@ -233,7 +257,7 @@ func testContextDeadline(t *testing.T, s tests.Store) {
 			return err
 		}},
 		{"Get", func() error { _, err := s.Get(ctx, r.ID, "alice"); return err }},
-		{"List", func() error { _, _, err := s.List(ctx, tests.Page{Owner: "alice", Limit: 10}); return err }},
+		{"List", func() error { _, _, err := s.List(ctx, listing.Request{Owner: "alice", Limit: 10}); return err }},
 		{"Delete", func() error { return s.Delete(ctx, r.ID, "alice") }},
 		{"Purge", func() error { _, err := s.PurgeIdempotencyKeys(ctx, base.Add(time.Hour)); return err }},
 	} {

@@ -8,13 +8,14 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 )
 
 // newest sorts records as List returns them: created_at, then test_id, descending.
-func newest(rs []tests.Record) []tests.Record {
+func newest(rs []records.Record) []records.Record {
 	rs = slices.Clone(rs)
-	slices.SortFunc(rs, func(a, b tests.Record) int {
+	slices.SortFunc(rs, func(a, b records.Record) int {
 		if c := b.CreatedAt.Compare(a.CreatedAt); c != 0 {
 			return c
 		}
@@ -25,10 +26,10 @@ func newest(rs []tests.Record) []tests.Record {
 
 // walk lists every page for owner with the given limit, calling between after each page, and
 // returns the records in order. It fails on an empty page that claims more, or on a loop.
-func walk(t *testing.T, s tests.Store, owner string, limit int, between func(page int)) []tests.Record {
+func walk(t *testing.T, s records.Store, owner string, limit int, between func(page int)) []records.Record {
 	t.Helper()
-	var all []tests.Record
-	p := tests.Page{Owner: owner, Limit: limit}
+	var all []records.Record
+	p := listing.Request{Owner: owner, Limit: limit}
 	for page := 0; ; page++ {
 		if page > 1000 {
 			t.Fatal("listing does not end")
@@ -48,16 +49,16 @@ func walk(t *testing.T, s tests.Store, owner string, limit int, between func(pag
 			t.Fatalf("page %d: %d items with more=true, want a full page of %d", page, len(items), limit)
 		}
 		last := items[len(items)-1]
-		p.After = tests.Position{CreatedAt: last.CreatedAt, ID: last.ID}
+		p.After = listing.Position{CreatedAt: last.CreatedAt, ID: last.ID}
 		if between != nil {
 			between(page)
 		}
 	}
 }
 
-func assertIDs(t *testing.T, got, want []tests.Record) {
+func assertIDs(t *testing.T, got, want []records.Record) {
 	t.Helper()
-	ids := func(rs []tests.Record) []string {
+	ids := func(rs []records.Record) []string {
 		out := make([]string, len(rs))
 		for i, r := range rs {
 			out[i] = r.ID
@@ -70,9 +71,9 @@ func assertIDs(t *testing.T, got, want []tests.Record) {
 }
 
 // seed creates n records for owner: the first at base-i minutes, then ties at base+1h.
-func seed(t *testing.T, s tests.Store, owner string, distinct, ties int) []tests.Record {
+func seed(t *testing.T, s records.Store, owner string, distinct, ties int) []records.Record {
 	t.Helper()
-	var rs []tests.Record
+	var rs []records.Record
 	for i := range distinct {
 		rs = append(rs, mustCreate(t, s, newRecord(owner, base.Add(-time.Duration(i)*time.Minute)), nil))
 	}
@@ -84,7 +85,7 @@ func seed(t *testing.T, s tests.Store, owner string, distinct, ties int) []tests
 	return rs
 }
 
-func testListPages(t *testing.T, s tests.Store) {
+func testListPages(t *testing.T, s records.Store) {
 	alice := seed(t, s, "alice", 5, 12)
 	seed(t, s, "bob", 3, 3)
 	want := newest(alice)
@@ -92,20 +93,20 @@ func testListPages(t *testing.T, s tests.Store) {
 		assertIDs(t, walk(t, s, "alice", limit, nil), want)
 	}
 	// Records round-trip through List as through Get.
-	items, _, err := s.List(ctxT(t), tests.Page{Owner: "alice", Limit: 100})
+	items, _, err := s.List(ctxT(t), listing.Request{Owner: "alice", Limit: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range items {
 		assertEqual(t, items[i], want[i])
 	}
-	items, more, err := s.List(ctxT(t), tests.Page{Owner: "carol", Limit: 10})
+	items, more, err := s.List(ctxT(t), listing.Request{Owner: "carol", Limit: 10})
 	if err != nil || len(items) != 0 || more {
 		t.Errorf("List of an owner without records = %d items, more %v, err %v", len(items), more, err)
 	}
 }
 
-func testListOwners(t *testing.T, s tests.Store) {
+func testListOwners(t *testing.T, s records.Store) {
 	alice := seed(t, s, "alice", 4, 3)
 	bob := seed(t, s, "bob", 6, 2)
 	assertIDs(t, walk(t, s, "alice", 2, nil), newest(alice))
@@ -113,9 +114,9 @@ func testListOwners(t *testing.T, s tests.Store) {
 	assertIDs(t, walk(t, s, "", 3, nil), newest(append(alice, bob...)))
 }
 
-func testListWhileInserting(t *testing.T, s tests.Store) {
+func testListWhileInserting(t *testing.T, s records.Store) {
 	old := seed(t, s, "alice", 20, 4)
-	var added []tests.Record
+	var added []records.Record
 	got := walk(t, s, "alice", 6, func(page int) {
 		// Newer records, some at the same instant as each other, arrive between pages.
 		for i := range 5 {
@@ -133,12 +134,12 @@ func testListWhileInserting(t *testing.T, s tests.Store) {
 	assertIDs(t, walk(t, s, "alice", 7, nil), newest(append(old, added...)))
 }
 
-func testListPositions(t *testing.T, s tests.Store) {
+func testListPositions(t *testing.T, s records.Store) {
 	rs := newest(seed(t, s, "alice", 6, 0))
 	ctx := ctxT(t)
-	list := func(after tests.Position) []tests.Record {
+	list := func(after listing.Position) []records.Record {
 		t.Helper()
-		items, _, err := s.List(ctx, tests.Page{Owner: "alice", Limit: 100, After: after})
+		items, _, err := s.List(ctx, listing.Request{Owner: "alice", Limit: 100, After: after})
 		if err != nil {
 			t.Fatalf("List after %+v: %v", after, err)
 		}
@@ -148,21 +149,21 @@ func testListPositions(t *testing.T, s tests.Store) {
 	if err := s.Delete(ctx, rs[2].ID, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	assertIDs(t, list(tests.Position{CreatedAt: rs[2].CreatedAt, ID: rs[2].ID}), rs[3:])
+	assertIDs(t, list(listing.Position{CreatedAt: rs[2].CreatedAt, ID: rs[2].ID}), rs[3:])
 	// Upper-case ids are the same position.
-	assertIDs(t, list(tests.Position{CreatedAt: rs[3].CreatedAt, ID: strings.ToUpper(rs[3].ID)}), rs[4:])
+	assertIDs(t, list(listing.Position{CreatedAt: rs[3].CreatedAt, ID: strings.ToUpper(rs[3].ID)}), rs[4:])
 	// Past year 9999 everything follows; before year 1 nothing does.
-	assertIDs(t, list(tests.Position{CreatedAt: time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}), slices.Delete(slices.Clone(rs), 2, 3))
-	assertIDs(t, list(tests.Position{CreatedAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}), nil)
+	assertIDs(t, list(listing.Position{CreatedAt: time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}), slices.Delete(slices.Clone(rs), 2, 3))
+	assertIDs(t, list(listing.Position{CreatedAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}), nil)
 	// The same instant with the smallest and largest ids brackets that instant's record.
 	at := rs[0].CreatedAt
-	assertIDs(t, list(tests.Position{CreatedAt: at, ID: "ffffffff-ffff-ffff-ffff-ffffffffffff"}), slices.Delete(slices.Clone(rs), 2, 3))
-	assertIDs(t, list(tests.Position{CreatedAt: at, ID: "00000000-0000-0000-0000-000000000000"}), slices.Delete(slices.Clone(rs[1:]), 1, 2))
+	assertIDs(t, list(listing.Position{CreatedAt: at, ID: "ffffffff-ffff-ffff-ffff-ffffffffffff"}), slices.Delete(slices.Clone(rs), 2, 3))
+	assertIDs(t, list(listing.Position{CreatedAt: at, ID: "00000000-0000-0000-0000-000000000000"}), slices.Delete(slices.Clone(rs[1:]), 1, 2))
 
-	for _, p := range []tests.Page{
+	for _, p := range []listing.Request{
 		{Owner: "alice", Limit: 0},
 		{Owner: "alice", Limit: -1},
-		{Owner: "alice", Limit: 10, After: tests.Position{CreatedAt: base, ID: "not-a-uuid"}},
+		{Owner: "alice", Limit: 10, After: listing.Position{CreatedAt: base, ID: "not-a-uuid"}},
 	} {
 		if _, _, err := s.List(ctx, p); err == nil {
 			t.Errorf("List(%+v) succeeded, want an error", p)

@@ -1,4 +1,4 @@
-// Package storetest is the conformance suite every tests.Store backend passes: the same cases,
+// Package storetest is the conformance suite every records.Store backend passes: the same cases,
 // run against each implementation, prove they behave alike. A backend's _test.go calls RunTests
 // with a function opening a fresh, empty, migrated store; the crash and benchmark helpers follow
 // the same pattern. A future resource's suite (uploads) belongs beside this one.
@@ -8,19 +8,19 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/decagon/decagon/internal/problem"
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 )
 
 // Open returns a new, empty, migrated store, closed by t.Cleanup.
-type Open func(t *testing.T) tests.Store
+type Open func(t *testing.T) records.Store
 
 // base is a fixed instant with microseconds, so times must round-trip to the microsecond.
 var base = time.Date(2031, 3, 4, 5, 6, 7, 123456000, time.UTC)
@@ -30,7 +30,7 @@ var base = time.Date(2031, 3, 4, 5, 6, 7, 123456000, time.UTC)
 func RunTests(t *testing.T, open Open) {
 	for _, c := range []struct {
 		name string
-		run  func(*testing.T, tests.Store)
+		run  func(*testing.T, records.Store)
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"Get", testGet},
@@ -43,6 +43,7 @@ func RunTests(t *testing.T, open Open) {
 		{"ListPositions", testListPositions},
 		{"IdempotentReplay", testIdempotentReplay},
 		{"IdempotentConflict", testIdempotentConflict},
+		{"IdempotentOtherData", testIdempotentOtherData},
 		{"IdempotencyKeyExpiry", testIdempotencyKeyExpiry},
 		{"PurgeIdempotencyKeys", testPurge},
 		{"ConcurrentSameKey", testConcurrentSameKey},
@@ -57,9 +58,9 @@ func RunTests(t *testing.T, open Open) {
 }
 
 // newRecord returns a record of owner created at at, with a fresh UUIDv7 id.
-func newRecord(owner string, at time.Time) tests.Record {
+func newRecord(owner string, at time.Time) records.Record {
 	id := uuid.Must(uuid.NewV7())
-	return tests.Record{
+	return records.Record{
 		ID: id.String(), Name: "test " + id.String()[:8], Owner: owner,
 		Data: []byte(`{"n":1}`), CreatedAt: at, UpdatedAt: at,
 	}
@@ -71,7 +72,7 @@ func ctxT(t testing.TB) context.Context {
 	return ctx
 }
 
-func mustCreate(t testing.TB, s tests.Store, r tests.Record, idem *tests.Idempotency) tests.Record {
+func mustCreate(t testing.TB, s records.Store, r records.Record, idem *records.Idempotency) records.Record {
 	t.Helper()
 	got, replayed, err := s.Create(ctxT(t), r, idem)
 	if err != nil {
@@ -83,7 +84,7 @@ func mustCreate(t testing.TB, s tests.Store, r tests.Record, idem *tests.Idempot
 	return got
 }
 
-func mustGet(t testing.TB, s tests.Store, id, owner string) tests.Record {
+func mustGet(t testing.TB, s records.Store, id, owner string) records.Record {
 	t.Helper()
 	got, err := s.Get(ctxT(t), id, owner)
 	if err != nil {
@@ -93,7 +94,7 @@ func mustGet(t testing.TB, s tests.Store, id, owner string) tests.Record {
 }
 
 // assertEqual requires got == want field by field, times exactly and in UTC, data byte for byte.
-func assertEqual(t testing.TB, got, want tests.Record) {
+func assertEqual(t testing.TB, got, want records.Record) {
 	t.Helper()
 	if got.ID != want.ID || got.Name != want.Name || got.Owner != want.Owner {
 		t.Errorf("record = {%q %q %q}, want {%q %q %q}", got.ID, got.Name, got.Owner, want.ID, want.Name, want.Owner)
@@ -113,12 +114,12 @@ func assertEqual(t testing.TB, got, want tests.Record) {
 
 func assertNotFound(t testing.TB, err error, what string) {
 	t.Helper()
-	if !errors.Is(err, problem.ErrNotFound) {
+	if !errors.Is(err, decagon.ErrNotFound) {
 		t.Errorf("%s: err = %v, want ErrNotFound", what, err)
 	}
 }
 
-func testRoundTrip(t *testing.T, s tests.Store) {
+func testRoundTrip(t *testing.T, s records.Store) {
 	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
 	for _, c := range []struct {
 		name     string
@@ -169,7 +170,7 @@ func testRoundTrip(t *testing.T, s tests.Store) {
 	})
 }
 
-func testGet(t *testing.T, s tests.Store) {
+func testGet(t *testing.T, s records.Store) {
 	r := mustCreate(t, s, newRecord("alice", base), nil)
 	assertEqual(t, mustGet(t, s, r.ID, "alice"), r)
 	assertEqual(t, mustGet(t, s, r.ID, ""), r)
@@ -191,7 +192,7 @@ func testGet(t *testing.T, s tests.Store) {
 	}
 }
 
-func testDelete(t *testing.T, s tests.Store) {
+func testDelete(t *testing.T, s records.Store) {
 	r := mustCreate(t, s, newRecord("alice", base), nil)
 	other := mustCreate(t, s, newRecord("bob", base), nil)
 	ctx := ctxT(t)
@@ -215,54 +216,55 @@ func testDelete(t *testing.T, s tests.Store) {
 	assertNotFound(t, err, "get after admin delete")
 }
 
-func testDuplicateID(t *testing.T, s tests.Store) {
+func testDuplicateID(t *testing.T, s records.Store) {
 	r := mustCreate(t, s, newRecord("alice", base), nil)
 	dup := r
 	dup.Name, dup.Owner = "other", "bob"
-	if _, _, err := s.Create(ctxT(t), dup, nil); !errors.Is(err, problem.ErrConflict) {
+	if _, _, err := s.Create(ctxT(t), dup, nil); !errors.Is(err, decagon.ErrConflict) {
 		t.Errorf("Create with an existing id: err = %v, want ErrConflict", err)
 	}
-	if _, _, err := s.Create(ctxT(t), dup, &tests.Idempotency{Key: "k", Hash: "h"}); !errors.Is(err, problem.ErrConflict) {
+	if _, _, err := s.Create(ctxT(t), dup, &records.Idempotency{Key: "k", Hash: "h"}); !errors.Is(err, decagon.ErrConflict) {
 		t.Errorf("idempotent Create with an existing id: err = %v, want ErrConflict", err)
 	}
 	assertEqual(t, mustGet(t, s, r.ID, ""), r)
 	// The failed create must not have left its key behind.
 	fresh := newRecord("bob", base)
-	if _, replayed, err := s.Create(ctxT(t), fresh, &tests.Idempotency{Key: "k", Hash: "h"}); err != nil || replayed {
+	if _, replayed, err := s.Create(ctxT(t), fresh, &records.Idempotency{Key: "k", Hash: "h"}); err != nil || replayed {
 		t.Errorf("Create with the key of a failed create: replayed %v, err %v; want a new record", replayed, err)
 	}
 }
 
-func testInvalidInput(t *testing.T, s tests.Store) {
+func testInvalidInput(t *testing.T, s records.Store) {
 	for _, c := range []struct {
 		name   string
-		change func(*tests.Record)
-		idem   *tests.Idempotency
+		change func(*records.Record)
+		idem   *records.Idempotency
 	}{
-		{"NUL in name", func(r *tests.Record) { r.Name = "a\x00b" }, nil},
-		{"invalid UTF-8 in name", func(r *tests.Record) { r.Name = "a\xffb" }, nil},
-		{"NUL in owner", func(r *tests.Record) { r.Owner = "alice\x00" }, nil},
-		{"invalid JSON data", func(r *tests.Record) { r.Data = []byte(`{"a":`) }, nil},
-		{"year 10000", func(r *tests.Record) { r.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
-		{"negative year", func(r *tests.Record) { r.UpdatedAt = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
-		{"invalid UTF-8 in key", nil, &tests.Idempotency{Key: "k\xc3", Hash: "h"}},
-		{"NUL in key", nil, &tests.Idempotency{Key: "k\x00", Hash: "h"}},
-		{"empty key", nil, &tests.Idempotency{Key: "", Hash: "h"}},
+		{"NUL in name", func(r *records.Record) { r.Name = "a\x00b" }, nil},
+		{"invalid UTF-8 in name", func(r *records.Record) { r.Name = "a\xffb" }, nil},
+		{"NUL in owner", func(r *records.Record) { r.Owner = "alice\x00" }, nil},
+		{"invalid JSON data", func(r *records.Record) { r.Data = []byte(`{"a":`) }, nil},
+		{"invalid UTF-8 in a data value", func(r *records.Record) { r.Data = []byte("{\"k\":\"a\xff\xfeb\"}") }, nil},
+		{"invalid UTF-8 in a data key", func(r *records.Record) { r.Data = []byte("{\"\xff\":1}") }, nil},
+		{"year 10000", func(r *records.Record) { r.CreatedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
+		{"negative year", func(r *records.Record) { r.UpdatedAt = time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC) }, nil},
+		{"invalid UTF-8 in key", nil, &records.Idempotency{Key: "k\xc3", Hash: "h"}},
+		{"NUL in key", nil, &records.Idempotency{Key: "k\x00", Hash: "h"}},
+		{"empty key", nil, &records.Idempotency{Key: "", Hash: "h"}},
 	} {
 		r := newRecord("alice", base)
 		if c.change != nil {
 			c.change(&r)
 		}
 		_, _, err := s.Create(ctxT(t), r, c.idem)
-		var p *problem.Problem
-		if !errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity {
-			t.Errorf("%s: err = %v, want a 422 problem", c.name, err)
+		if decagon.ErrorCode(err) != decagon.EUnprocessable {
+			t.Errorf("%s: err = %v, want decagon.EUnprocessable", c.name, err)
 		}
 	}
-	if _, _, err := s.Create(ctxT(t), tests.Record{ID: "nope", Owner: "alice"}, nil); err == nil {
+	if _, _, err := s.Create(ctxT(t), records.Record{ID: "nope", Owner: "alice"}, nil); err == nil {
 		t.Error("Create with a non-UUID id succeeded")
 	}
-	items, _, err := s.List(ctxT(t), tests.Page{Limit: 100})
+	items, _, err := s.List(ctxT(t), listing.Request{Limit: 100})
 	if err != nil || len(items) != 0 {
 		t.Errorf("after invalid creates: List = %d items, %v; want none", len(items), err)
 	}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +12,8 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -138,7 +138,7 @@ func testUploadDuplicateID(t *testing.T, s uploads.Store) {
 	u := mustCreateUpload(t, s, newUpload("alice", base))
 	dup := availableUpload("bob", base.Add(time.Hour))
 	dup.ID = strings.ToUpper(u.ID)
-	if err := s.Create(ctxT(t), dup); !errors.Is(err, problem.ErrConflict) {
+	if err := s.Create(ctxT(t), dup); !errors.Is(err, decagon.ErrConflict) {
 		t.Errorf("Create with an existing id: err = %v, want ErrConflict", err)
 	}
 	assertUpload(t, mustGetUpload(t, s, u.ID, ""), u)
@@ -169,15 +169,14 @@ func testUploadInvalidInput(t *testing.T, s uploads.Store) {
 		u := newUpload("alice", base)
 		c.change(&u)
 		err := s.Create(ctxT(t), u)
-		var p *problem.Problem
 		switch {
 		case err == nil:
 			t.Errorf("%s: Create succeeded", c.name)
-		case c.is422 && (!errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity):
-			t.Errorf("%s: err = %v, want a 422 problem", c.name, err)
+		case c.is422 && decagon.ErrorCode(err) != decagon.EUnprocessable:
+			t.Errorf("%s: err = %v, want decagon.EUnprocessable", c.name, err)
 		}
 	}
-	items, _, err := s.List(ctxT(t), uploads.Page{Limit: 100})
+	items, _, err := s.List(ctxT(t), listing.Request{Limit: 100})
 	if err != nil || len(items) != 0 {
 		t.Errorf("after invalid creates: List = %d items, %v; want none", len(items), err)
 	}
@@ -231,12 +230,11 @@ func testUploadComplete(t *testing.T, s uploads.Store) {
 		{"malformed sha256", "text/plain", 1, strings.Repeat("g", 64), false},
 	} {
 		_, err := s.Complete(ctx, pending.ID, "alice", c.contentType, c.size, c.sha)
-		var p *problem.Problem
 		switch {
 		case err == nil:
 			t.Errorf("Complete with %s succeeded", c.name)
-		case c.is422 && (!errors.As(err, &p) || p.Status != http.StatusUnprocessableEntity):
-			t.Errorf("Complete with %s: err = %v, want a 422 problem", c.name, err)
+		case c.is422 && decagon.ErrorCode(err) != decagon.EUnprocessable:
+			t.Errorf("Complete with %s: err = %v, want decagon.EUnprocessable", c.name, err)
 		}
 	}
 	assertUpload(t, mustGetUpload(t, s, pending.ID, "alice"), pending)
@@ -324,7 +322,7 @@ func testUploadDelete(t *testing.T, s uploads.Store) {
 	_, err = s.Complete(ctx, u.ID, "alice", "text/plain", 1, hexSHA("a"))
 	assertNotFound(t, err, "Complete after Delete")
 	assertNotFound(t, s.Delete(ctx, u.ID, "alice"), "second Delete")
-	items, more, err := s.List(ctx, uploads.Page{Owner: "alice", Limit: 10})
+	items, more, err := s.List(ctx, listing.Request{Owner: "alice", Limit: 10})
 	if err != nil || more || len(items) != 1 {
 		t.Fatalf("List after Delete = %d items, more %v, err %v; want 1", len(items), more, err)
 	}
@@ -341,7 +339,7 @@ func testUploadContextDeadline(t *testing.T, s uploads.Store) {
 	}{
 		{"Create", func() error { return s.Create(ctx, newUpload("alice", base)) }},
 		{"Get", func() error { _, err := s.Get(ctx, u.ID, "alice"); return err }},
-		{"List", func() error { _, _, err := s.List(ctx, uploads.Page{Owner: "alice", Limit: 10}); return err }},
+		{"List", func() error { _, _, err := s.List(ctx, listing.Request{Owner: "alice", Limit: 10}); return err }},
 		{"Complete", func() error { _, err := s.Complete(ctx, u.ID, "alice", "a/b", 1, hexSHA("a")); return err }},
 		{"Delete", func() error { return s.Delete(ctx, u.ID, "alice") }},
 	} {
@@ -351,7 +349,7 @@ func testUploadContextDeadline(t *testing.T, s uploads.Store) {
 	}
 	// Nothing happened.
 	assertUpload(t, mustGetUpload(t, s, u.ID, "alice"), u)
-	if items, _, err := s.List(ctxT(t), uploads.Page{Owner: "alice", Limit: 10}); err != nil || len(items) != 1 {
+	if items, _, err := s.List(ctxT(t), listing.Request{Owner: "alice", Limit: 10}); err != nil || len(items) != 1 {
 		t.Errorf("alice has %d uploads (err %v), want 1", len(items), err)
 	}
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/decagon/decagon/internal/page"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -17,7 +17,7 @@ import (
 func walkUploads(t *testing.T, s uploads.Store, owner string, limit int) []uploads.Upload {
 	t.Helper()
 	var all []uploads.Upload
-	p := uploads.Page{Owner: owner, Limit: limit}
+	p := listing.Request{Owner: owner, Limit: limit}
 	for n := 0; ; n++ {
 		if n > 1000 {
 			t.Fatal("listing does not end")
@@ -34,7 +34,7 @@ func walkUploads(t *testing.T, s uploads.Store, owner string, limit int) []uploa
 			return all
 		}
 		last := items[len(items)-1]
-		p.After = page.Position{CreatedAt: last.CreatedAt, ID: last.ID}
+		p.After = listing.Position{CreatedAt: last.CreatedAt, ID: last.ID}
 	}
 }
 
@@ -94,40 +94,40 @@ func testUploadList(t *testing.T, s uploads.Store) {
 		t.Errorf("admin: listed\n%v\nwant\n%v", got, want)
 	}
 	// Uploads round-trip through List as through Create; more is exact at the boundary.
-	items, more, err := s.List(ctx, uploads.Page{Owner: "alice", Limit: len(alice)})
+	items, more, err := s.List(ctx, listing.Request{Owner: "alice", Limit: len(alice)})
 	if err != nil || more || len(items) != len(alice) {
 		t.Fatalf("List of exactly all: %d items, more %v, err %v", len(items), more, err)
 	}
 	for i := range items {
 		assertUpload(t, items[i], alice[i])
 	}
-	if _, more, err := s.List(ctx, uploads.Page{Owner: "alice", Limit: len(alice) - 1}); err != nil || !more {
+	if _, more, err := s.List(ctx, listing.Request{Owner: "alice", Limit: len(alice) - 1}); err != nil || !more {
 		t.Errorf("List of all but one: more %v, err %v; want more", more, err)
 	}
-	if items, more, err := s.List(ctx, uploads.Page{Owner: "carol", Limit: 10}); err != nil || more || len(items) != 0 {
+	if items, more, err := s.List(ctx, listing.Request{Owner: "carol", Limit: 10}); err != nil || more || len(items) != 0 {
 		t.Errorf("List of an owner without uploads = %d items, more %v, err %v", len(items), more, err)
 	}
 	// Positions: the smallest id at the ties' instant starts after all of them; before year 1
 	// nothing follows; past year 9999 everything does.
 	for _, c := range []struct {
 		name  string
-		after page.Position
+		after listing.Position
 		want  []uploads.Upload
 	}{
-		{"after the ties", page.Position{CreatedAt: base.Add(time.Hour), ID: "00000000-0000-0000-0000-000000000000"}, alice[12:]},
-		{"upper-case id", page.Position{CreatedAt: alice[2].CreatedAt, ID: strings.ToUpper(alice[2].ID)}, alice[3:]},
-		{"before year 1", page.Position{CreatedAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}, nil},
-		{"after year 9999", page.Position{CreatedAt: time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}, alice},
+		{"after the ties", listing.Position{CreatedAt: base.Add(time.Hour), ID: "00000000-0000-0000-0000-000000000000"}, alice[12:]},
+		{"upper-case id", listing.Position{CreatedAt: alice[2].CreatedAt, ID: strings.ToUpper(alice[2].ID)}, alice[3:]},
+		{"before year 1", listing.Position{CreatedAt: time.Date(-5, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}, nil},
+		{"after year 9999", listing.Position{CreatedAt: time.Date(20000, 1, 1, 0, 0, 0, 0, time.UTC), ID: uuid.NewString()}, alice},
 	} {
-		items, _, err := s.List(ctx, uploads.Page{Owner: "alice", Limit: 100, After: c.after})
+		items, _, err := s.List(ctx, listing.Request{Owner: "alice", Limit: 100, After: c.after})
 		if err != nil || !slices.Equal(uploadIDs(items), uploadIDs(c.want)) {
 			t.Errorf("%s: listed %v, err %v; want %v", c.name, uploadIDs(items), err, uploadIDs(c.want))
 		}
 	}
-	for _, p := range []uploads.Page{
+	for _, p := range []listing.Request{
 		{Owner: "alice", Limit: 0},
 		{Owner: "alice", Limit: -1},
-		{Owner: "alice", Limit: 10, After: page.Position{CreatedAt: base, ID: "not-a-uuid"}},
+		{Owner: "alice", Limit: 10, After: listing.Position{CreatedAt: base, ID: "not-a-uuid"}},
 		{Owner: "alice\x00", Limit: 10},
 	} {
 		if _, _, err := s.List(ctx, p); err == nil {

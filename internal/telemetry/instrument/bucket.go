@@ -9,17 +9,17 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/decagon/decagon/internal/blob"
-	"github.com/decagon/decagon/internal/uploads"
+	"github.com/decagon/decagon/internal/uploads/uploadsapi"
 )
 
 // Bucket wraps the uploads service's object store. NewReader is timed to the first byte being
 // available (the open), not to the end of the caller's read.
-func Bucket(b uploads.Bucket, obs ...BlobObserver) uploads.Bucket {
+func Bucket(b uploadsapi.Bucket, obs ...BlobObserver) uploadsapi.Bucket {
 	return bucket{b: b, obs: obs}
 }
 
 type bucket struct {
-	b   uploads.Bucket
+	b   uploadsapi.Bucket
 	obs []BlobObserver
 }
 

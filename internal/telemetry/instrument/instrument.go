@@ -12,7 +12,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/telemetry"
 )
 
@@ -41,7 +41,7 @@ func begin(ctx context.Context, name string, attrs ...attribute.KeyValue) call {
 // end finishes the span; not-found and conflict are answers, not span errors.
 func (c call) end(err error) time.Duration {
 	d := time.Since(c.start)
-	if err != nil && !errors.Is(err, problem.ErrNotFound) && !errors.Is(err, problem.ErrConflict) {
+	if err != nil && !errors.Is(err, decagon.ErrNotFound) && !errors.Is(err, decagon.ErrConflict) && decagon.ErrorCode(err) != decagon.EUnprocessable {
 		c.span.RecordError(err)
 		c.span.SetStatus(codes.Error, "failed")
 	}

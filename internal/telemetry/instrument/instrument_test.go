@@ -12,12 +12,12 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/blob"
-	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store"
 	"github.com/decagon/decagon/internal/telemetry"
 	"github.com/decagon/decagon/internal/telemetry/instrument"
-	"github.com/decagon/decagon/internal/tests"
 )
 
 type observed struct {
@@ -69,20 +69,20 @@ func TestStoreAndBucket(t *testing.T) {
 	bucket := instrument.Bucket(b, rec)
 
 	ctx, root := telemetry.Tracer().Start(ctx, "request")
-	stored, _, err := ts.Create(ctx, tests.Record{ID: uuid.NewString(), Name: "x", Data: []byte(`{}`), Owner: "alice", CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil)
+	stored, _, err := ts.Create(ctx, records.Record{ID: uuid.NewString(), Name: "x", Data: []byte(`{}`), Owner: "alice", CreatedAt: time.Now(), UpdatedAt: time.Now()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got, err := ts.Get(ctx, stored.ID, "alice"); err != nil || got.ID != stored.ID {
 		t.Fatalf("get: %v %v", got, err)
 	}
-	if _, err := ts.Get(ctx, stored.ID, "bob"); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := ts.Get(ctx, stored.ID, "bob"); !errors.Is(err, decagon.ErrNotFound) {
 		t.Fatalf("bob get: %v", err)
 	}
 	if _, err := bucket.Put(ctx, "k/1", strings.NewReader("hello"), blob.PutOptions{ContentType: "text/plain", MaxSize: 10}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bucket.Stat(ctx, "k/missing"); !errors.Is(err, problem.ErrNotFound) {
+	if _, err := bucket.Stat(ctx, "k/missing"); !errors.Is(err, decagon.ErrNotFound) {
 		t.Fatalf("stat missing: %v", err)
 	}
 	root.End()

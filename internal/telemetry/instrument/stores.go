@@ -6,7 +6,8 @@ import (
 
 	"go.opentelemetry.io/otel/attribute"
 
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
@@ -21,32 +22,32 @@ func observeDB(obs []DBObserver, op string, d time.Duration, err error) {
 	}
 }
 
-// Tests wraps a tests.Store; system is the backend ("postgresql", "sqlite").
-func Tests(s tests.Store, system string, obs ...DBObserver) tests.Store {
+// Tests wraps a records.Store; system is the backend ("postgresql", "sqlite").
+func Tests(s records.Store, system string, obs ...DBObserver) records.Store {
 	return testsStore{s: s, system: system, obs: obs}
 }
 
 type testsStore struct {
-	s      tests.Store
+	s      records.Store
 	system string
 	obs    []DBObserver
 }
 
-func (t testsStore) Create(ctx context.Context, r tests.Record, idem *tests.Idempotency) (tests.Record, bool, error) {
+func (t testsStore) Create(ctx context.Context, r records.Record, idem *records.Idempotency) (records.Record, bool, error) {
 	c := dbCall(ctx, t.system, "tests.create")
 	stored, replayed, err := t.s.Create(c.ctx, r, idem)
 	observeDB(t.obs, "tests.create", c.end(err), err)
 	return stored, replayed, err
 }
 
-func (t testsStore) Get(ctx context.Context, id, owner string) (tests.Record, error) {
+func (t testsStore) Get(ctx context.Context, id, owner string) (records.Record, error) {
 	c := dbCall(ctx, t.system, "tests.get")
 	r, err := t.s.Get(c.ctx, id, owner)
 	observeDB(t.obs, "tests.get", c.end(err), err)
 	return r, err
 }
 
-func (t testsStore) List(ctx context.Context, p tests.Page) ([]tests.Record, bool, error) {
+func (t testsStore) List(ctx context.Context, p listing.Request) ([]records.Record, bool, error) {
 	c := dbCall(ctx, t.system, "tests.list")
 	items, more, err := t.s.List(c.ctx, p)
 	observeDB(t.obs, "tests.list", c.end(err), err)
@@ -92,7 +93,7 @@ func (u uploadsStore) Get(ctx context.Context, id, owner string) (uploads.Upload
 	return up, err
 }
 
-func (u uploadsStore) List(ctx context.Context, p uploads.Page) ([]uploads.Upload, bool, error) {
+func (u uploadsStore) List(ctx context.Context, p listing.Request) ([]uploads.Upload, bool, error) {
 	c := dbCall(ctx, u.system, "uploads.list")
 	items, more, err := u.s.List(c.ctx, p)
 	observeDB(u.obs, "uploads.list", c.end(err), err)

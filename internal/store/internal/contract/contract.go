@@ -1,21 +1,25 @@
 // Package contract holds the rules every SQL backend of internal/store applies alike, so that the
 // backends behave identically: input normalization, identifier parsing, the idempotency key
-// lifetime and the default query deadline.
+// lifetime, the default query deadline and the errors for input no backend can store.
+//
+// It may import the root package decagon, the domain packages (internal/records,
+// internal/uploads, internal/listing) and the standard library; never
+// net/http, internal/problem or internal/web.
 package contract
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
 
-	"github.com/decagon/decagon/internal/problem"
-	"github.com/decagon/decagon/internal/tests"
+	"github.com/decagon/decagon"
+	"github.com/decagon/decagon/internal/listing"
+	"github.com/decagon/decagon/internal/records"
 )
 
 // DefaultTimeout bounds a store call whose context carries no deadline.
@@ -53,18 +57,18 @@ func ID(id string) (string, bool) {
 func Time(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
 
 // Invalid returns the error for input no backend can store faithfully (NUL bytes, invalid UTF-8,
-// invalid JSON, times outside years 1..9999). It is a 422 problem: such input comes from clients,
-// and must never turn into a 500.
+// invalid JSON, times outside years 1..9999). It is decagon.EUnprocessable (422): such input
+// comes from clients, and must never turn into a 500.
 func Invalid(format string, args ...any) error {
-	return problem.Newf(http.StatusUnprocessableEntity, format, args...)
+	return decagon.Errorf(decagon.EUnprocessable, format, args...)
 }
 
 // Record validates r and returns it as every backend stores it: canonical id, times in UTC to
 // the microsecond (CreatedAt defaults to now, UpdatedAt to CreatedAt), Data nil for JSON null.
-func Record(r tests.Record) (tests.Record, error) {
+func Record(r records.Record) (records.Record, error) {
 	id, ok := ID(r.ID)
 	if !ok {
-		return tests.Record{}, fmt.Errorf("test_id %q is not a UUID", r.ID)
+		return records.Record{}, fmt.Errorf("test_id %q is not a UUID", r.ID)
 	}
 	r.ID = id
 	if r.CreatedAt.IsZero() {
@@ -76,27 +80,32 @@ func Record(r tests.Record) (tests.Record, error) {
 	r.CreatedAt, r.UpdatedAt = Time(r.CreatedAt), Time(r.UpdatedAt)
 	for _, t := range []time.Time{r.CreatedAt, r.UpdatedAt} {
 		if t.Before(minTime) || t.After(maxTime) {
-			return tests.Record{}, Invalid("time %s is outside years 1..9999", t.Format(time.RFC3339Nano))
+			return records.Record{}, Invalid("time %s is outside years 1..9999", t.Format(time.RFC3339Nano))
 		}
 	}
 	if err := Text("name", r.Name); err != nil {
-		return tests.Record{}, err
+		return records.Record{}, err
 	}
 	if err := Text("owner", r.Owner); err != nil {
-		return tests.Record{}, err
+		return records.Record{}, err
 	}
 	data := strings.TrimSpace(string(r.Data))
 	switch {
 	case data == "" || data == "null":
 		r.Data = nil
+	case !utf8.Valid(r.Data):
+		// json.Valid accepts invalid UTF-8 in strings, which PostgreSQL refuses and SQLite would
+		// keep: refuse it in both. (An escaped lone surrogate is ASCII text both keep as sent;
+		// the HTTP side refuses it in request bodies.)
+		return records.Record{}, Invalid("data is not valid UTF-8")
 	case !json.Valid(r.Data):
-		return tests.Record{}, Invalid("data is not valid JSON")
+		return records.Record{}, Invalid("data is not valid JSON")
 	}
 	return r, nil
 }
 
 // Idempotency validates idem; nil is valid (no key).
-func Idempotency(idem *tests.Idempotency) error {
+func Idempotency(idem *records.Idempotency) error {
 	if idem == nil {
 		return nil
 	}
@@ -121,21 +130,21 @@ func Text(field, s string) error {
 	return nil
 }
 
-// Page validates p and normalizes its position. start reports that the listing begins at the
-// newest record; empty that no record can follow the position (it lies before year 1).
-func Page(p tests.Page) (out tests.Page, start, empty bool, err error) {
+// Listing validates p and normalizes its position. start reports that the listing begins at the
+// newest item; empty that no item can follow the position (it lies before year 1).
+func Listing(p listing.Request) (out listing.Request, start, empty bool, err error) {
 	if p.Limit < 1 {
-		return tests.Page{}, false, false, fmt.Errorf("page limit %d is below 1", p.Limit)
+		return listing.Request{}, false, false, fmt.Errorf("page limit %d is below 1", p.Limit)
 	}
 	if err := Text("owner", p.Owner); err != nil {
-		return tests.Page{}, false, false, err
+		return listing.Request{}, false, false, err
 	}
 	if p.After.IsZero() {
 		return p, true, false, nil
 	}
 	id, ok := ID(p.After.ID)
 	if !ok {
-		return tests.Page{}, false, false, fmt.Errorf("page position id %q is not a UUID", p.After.ID)
+		return listing.Request{}, false, false, fmt.Errorf("page position id %q is not a UUID", p.After.ID)
 	}
 	p.After.ID = id
 	p.After.CreatedAt = Time(p.After.CreatedAt)
@@ -153,4 +162,17 @@ func Page(p tests.Page) (out tests.Page, start, empty bool, err error) {
 // at now: a key is honoured while it is younger than IdempotencyTTL.
 func Expired(keyCreated, now time.Time) bool {
 	return !keyCreated.After(now.Add(-IdempotencyTTL))
+}
+
+// KeyReused is the error for an Idempotency-Key reused with another request body: 422, as the
+// IETF idempotency-key draft says, with a message for the client.
+func KeyReused() error {
+	return decagon.Errorf(decagon.EUnprocessable,
+		"this Idempotency-Key was already used with another request body; resend the same body to replay, or use a new key")
+}
+
+// Duplicate is the error for an identifier that is already taken (the service makes them, so
+// this is a state conflict, not the client's input).
+func Duplicate(what string) error {
+	return decagon.Errorf(decagon.EConflict, "%s already exists", what)
 }

@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/decagon/decagon/internal/tests"
 	"github.com/decagon/decagon/internal/uploads"
 )
 
 // Upload validates u and returns it as every backend stores it: canonical id, CreatedAt in UTC
 // to the microsecond (defaulting to now). Text a client chose (filename, content type) or that
-// names the caller (owner) must be storable, else a 422 problem; a pending upload has no SHA-256
+// names the caller (owner) must be storable, else decagon.EUnprocessable; a pending upload has no SHA-256
 // yet and an available one has a well-formed one (both come from the service, so a breach is a
 // plain error).
 func Upload(u uploads.Upload) (uploads.Upload, error) {
@@ -51,7 +50,7 @@ func Upload(u uploads.Upload) (uploads.Upload, error) {
 	return u, nil
 }
 
-// Completion validates what Complete records: a storable content type (else a 422 problem), a
+// Completion validates what Complete records: a storable content type (else decagon.EUnprocessable), a
 // size of at least 0 and a well-formed SHA-256.
 func Completion(contentType string, size int64, sha256 string) error {
 	if err := Text("content type", contentType); err != nil {
@@ -74,11 +73,4 @@ func SHA256(s string) error {
 		}
 	}
 	return nil
-}
-
-// UploadPage is Page for an uploads listing. The two page types have the same fields, so the
-// rules are Page's own, not a copy of them.
-func UploadPage(p uploads.Page) (out uploads.Page, start, empty bool, err error) {
-	tp, start, empty, err := Page(tests.Page(p))
-	return uploads.Page(tp), start, empty, err
 }

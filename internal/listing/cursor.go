@@ -1,6 +1,11 @@
-// Package page holds keyset pagination shared by every listing: a position in the
-// newest-first order and the opaque cursor clients carry between pages.
-package page
+// Package listing holds what every listing shares, apart from HTTP: the listing request
+// (Request: whose items, how many, after which position), a position in the newest-first order
+// and the opaque cursor clients carry between pages. Reading a request from a URL and writing a
+// page are the HTTP side's business (internal/web).
+//
+// It may import the standard library (not net/http) and github.com/google/uuid, nothing of
+// decagon's.
+package listing
 
 import (
 	"encoding/base64"
@@ -18,6 +23,22 @@ import (
 const cursorVersion = "v1"
 
 var errBadCursor = errors.New("malformed cursor")
+
+// Limits of every listing.
+const (
+	DefaultLimit = 20
+	MaxLimit     = 100
+)
+
+// Request asks for one page of a listing, newest first. Every store takes it.
+type Request struct {
+	// Owner filters by owner; "" means every owner (admins only).
+	Owner string
+	// Limit is the page size, 1..MaxLimit.
+	Limit int
+	// After is the position the previous page ended at; the zero value starts at the newest.
+	After Position
+}
 
 // Position is a place in the newest-first order (created_at, then id, descending): records
 // strictly older than it come next.

@@ -1,4 +1,4 @@
-package uploads_test
+package uploadsapi_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ import (
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob/blobtest"
 	"github.com/decagon/decagon/internal/store/sqlite"
-	"github.com/decagon/decagon/internal/uploads"
+	"github.com/decagon/decagon/internal/uploads/uploadsapi"
 	"github.com/decagon/decagon/internal/web"
 )
 
@@ -34,7 +34,7 @@ func server(t testing.TB, target blobtest.Target, maxUpload int64) *httptest.Ser
 	if err := db.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h := &uploads.Handler{Store: db.Uploads(), Blobs: target.Bucket, MaxUpload: maxUpload}
+	h := &uploadsapi.Handler{Store: db.Uploads(), Blobs: target.Bucket, MaxUpload: maxUpload}
 	rt := &web.Router{}
 	for p, handler := range h.Routes() {
 		rt.Handle(p, handler)

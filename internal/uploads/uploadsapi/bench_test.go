@@ -1,4 +1,4 @@
-package uploads_test
+package uploadsapi_test
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ const benchSize = 8 << 20
 // directory store (sniffing, SHA-256, fsync, metadata row). Compare with BenchmarkPlainCopy,
 // the same bytes copied to a file and fsynced, in the same run:
 //
-//	go test -run '^$' -bench 'DirectUpload|PlainCopy' ./internal/uploads/
+//	go test -run '^$' -bench 'DirectUpload|PlainCopy' ./internal/uploads/uploadsapi/
 func BenchmarkDirectUpload(b *testing.B) {
 	data := make([]byte, benchSize)
 	_, _ = rand.Read(data)

@@ -1,4 +1,4 @@
-package page
+package listing
 
 import (
 	"encoding/base64"
