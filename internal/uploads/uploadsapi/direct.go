@@ -22,9 +22,14 @@ import (
 	"github.com/decagon/decagon/internal/web"
 )
 
-// envelopeAllowance is what the multipart envelope around the file (boundaries, part headers,
+// EnvelopeAllowance is what the multipart envelope around the file (boundaries, part headers,
 // a few small fields) may add to the body: --max-upload counts the file's bytes only.
-const envelopeAllowance = 8 << 10
+const EnvelopeAllowance = 8 << 10
+
+// MaxRequestBytes is the largest POST /upload body for a file limit of maxUpload bytes: what a
+// proxy in front of the service (the edge's payload limit) must let through so that a file of
+// exactly maxUpload bytes sent as multipart/form-data arrives whole.
+func MaxRequestBytes(maxUpload int64) int64 { return maxUpload + EnvelopeAllowance }
 
 // maxParts bounds how many parts a direct upload's form may hold before its file.
 const maxParts = 16
@@ -61,7 +66,7 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The body may exceed the file by the envelope's allowance; the file itself is bounded by
 	// Put's MaxSize, so a file of exactly MaxUpload bytes is accepted however it is sent.
-	r.Body = http.MaxBytesReader(w, r.Body, h.maxUpload()+envelopeAllowance)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes(h.maxUpload()))
 	src, err := directSource(r)
 	if err != nil {
 		return err
