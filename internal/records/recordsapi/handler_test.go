@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -142,5 +143,46 @@ func TestIdempotencyOtherData(t *testing.T) {
 				t.Errorf("detail %q does not say what was wrong", p.Detail)
 			}
 		})
+	}
+}
+
+// TestDatabaseDownIs503 (issue 11 item 8): with PostgreSQL unreachable every route answers a
+// 503 problem with Retry-After, never a 500.
+func TestDatabaseDownIs503(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	db, err := store.Open(context.Background(), "postgres://postgres@"+addr+"/test?sslmode=disable&connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	srv := server(t, db.Tests())
+	id := "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e"
+	for _, c := range []struct{ method, path, body string }{
+		{"POST", "/test", `{"name":"x"}`},
+		{"GET", "/test", ""},
+		{"GET", "/test/" + id, ""},
+		{"DELETE", "/test/" + id, ""},
+	} {
+		req, _ := http.NewRequest(c.method, srv.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Test-User", "alice")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var p problemBody
+		if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || json.Unmarshal(b, &p) != nil {
+			t.Errorf("%s %s: %d, Retry-After %q: %s; want a 503 problem with Retry-After", c.method, c.path, resp.StatusCode, resp.Header.Get("Retry-After"), b)
+		}
+		if strings.Contains(p.Detail, addr) || strings.Contains(p.Detail, "dial") {
+			t.Errorf("%s %s: detail %q leaks the cause", c.method, c.path, p.Detail)
+		}
 	}
 }
