@@ -49,4 +49,3 @@ func TestValidateNew(t *testing.T) {
 		})
 	}
 }
-
