@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"encoding/json"
 
 	"log/slog"
 	"net/http"
@@ -85,23 +84,9 @@ func requestID(w http.ResponseWriter, r *http.Request) string {
 	return r.Header.Get("X-Request-Id")
 }
 
-// writeProblem writes p as application/problem+json.
+// writeProblem writes p through problem.Write, the one problem writer.
 func writeProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
-	for k, vs := range p.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	sent := *p
-	sent.RequestID = requestID(w, r)
-	body, err := json.Marshal(&sent)
-	if err != nil { // a Problem always marshals; keep a body anyway
-		body = []byte(`{"type":"about:blank","status":500}`)
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(append(body, '\n'))
+	problem.Write(w, p, requestID(w, r))
 }
 
 // bearerToken extracts the token from the Authorization header: "Bearer <token>" (scheme

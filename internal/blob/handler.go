@@ -1,7 +1,6 @@
 package blob
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -185,16 +184,8 @@ func firstNonEmpty(vals ...string) string {
 	return ""
 }
 
-// writeProblem writes p as application/problem+json. It does not use internal/web, which sits
-// above this package.
+// writeProblem writes p through problem.Write, the one problem writer, with the request ID a
+// request-ID middleware has set on the response, if any.
 func writeProblem(w http.ResponseWriter, p *problem.Problem) {
-	for k, vs := range p.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(p.Status)
-	_ = json.NewEncoder(w).Encode(p)
+	problem.Write(w, p, w.Header().Get("X-Request-Id"))
 }

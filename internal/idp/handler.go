@@ -95,15 +95,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(append(body, '\n'))
 }
 
-// writeProblem writes p as application/problem+json.
+// writeProblem writes p through problem.Write, the one problem writer, with the request ID a
+// request-ID middleware has set on the response, if any.
 func writeProblem(w http.ResponseWriter, p *problem.Problem) {
-	for k, vs := range p.Header {
-		for _, v := range vs {
-			w.Header().Add(k, v)
-		}
-	}
-	body, _ := json.Marshal(p) // a Problem always marshals
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.WriteHeader(p.Status)
-	_, _ = w.Write(append(body, '\n'))
+	problem.Write(w, p, w.Header().Get("X-Request-Id"))
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
 
 	"github.com/decagon/decagon/internal/problem"
@@ -62,6 +63,9 @@ func DecodeJSONBytes(body []byte, dst any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
+		if name, ok := unknownField(body, dst); ok {
+			return problem.Newf(http.StatusBadRequest, "unknown field %q", name)
+		}
 		return problem.New(http.StatusBadRequest, describeJSONError(err))
 	}
 	if _, err := dec.Token(); err != io.EOF {
@@ -83,8 +87,6 @@ func describeJSONError(err error) string {
 			return fmt.Sprintf("field %q must be %s, not %s", typ.Field, jsonKind(typ.Type.Kind().String()), typ.Value)
 		}
 		return fmt.Sprintf("body must be %s, not %s", jsonKind(typ.Type.Kind().String()), typ.Value)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
 	default:
 		return "malformed JSON"
 	}
@@ -104,4 +106,47 @@ func jsonKind(goKind string) string {
 		return "a number"
 	}
 	return "another type"
+}
+
+// unknownField returns the first top-level key of body that dst, a pointer to a struct, has no
+// field for (matched as encoding/json matches: by tag or name, case-insensitively). It names the
+// field from the client's own body, never from the decoder's error text.
+func unknownField(body []byte, dst any) (string, bool) {
+	t := reflect.TypeOf(dst)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return "", false
+	}
+	known := map[string]bool{}
+	for f := range t.Elem().Fields() {
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		known[strings.ToLower(name)] = true
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "", false
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		key, _ := tok.(string)
+		if !known[strings.ToLower(key)] {
+			return key, true
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return "", false
+		}
+	}
+	return "", false
 }
