@@ -17,6 +17,7 @@ test-infra:
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt: $$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) test -count=1 -run TestArchitecture .
 	$(STATICCHECK) ./...
 	@if [ -f infra/go.mod ]; then cd infra && $(GO) vet ./... && $(STATICCHECK) ./...; fi
 
