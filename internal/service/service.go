@@ -1,7 +1,11 @@
 // Package service assembles the HTTP handler a decagon service runs in its task: request IDs,
 // the access log, panic recovery, /health-check, and every route of the service wrapped in the
 // token check that api/openapi.yaml asks for. Routes the document does not hold are refused at
-// start-up, so the code and the document cannot drift apart.
+// start-up, so the code and the document cannot drift apart. Caller is who asks, read from the
+// verified token.
+//
+// It may import api, internal/auth, internal/web and the standard library; never a service's
+// domain or store, the edge or the balancer.
 package service
 
 import (

@@ -1,5 +1,9 @@
 // Package postgres is decagon's PostgreSQL storage (production, Amazon RDS): a pgx connection
 // pool, the schema as embedded goose migrations and the stores built on them.
+//
+// It may import the root package decagon, the domain packages, internal/listing,
+// store/internal/contract, pgx, goose and the standard library; never net/http. A server that
+// cannot be reached or is shutting down is decagon.EUnavailable (errors.go).
 package postgres
 
 import (

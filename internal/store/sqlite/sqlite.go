@@ -5,6 +5,11 @@
 // Create returns, so an acknowledged record survives kill -9 and power loss. All writes go
 // through one connection, so they never fail with SQLITE_BUSY against each other; reads use a
 // small pool of read-only connections that WAL lets run beside the writer.
+//
+// It may import the root package decagon, the domain packages, internal/listing,
+// store/internal/contract, modernc.org/sqlite, goose and the standard library; never net/http.
+// A full disk is decagon.EInsufficientStorage, a lock held past the busy timeout
+// decagon.EUnavailable (errors.go).
 package sqlite
 
 import (

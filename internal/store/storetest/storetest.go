@@ -1,7 +1,10 @@
 // Package storetest is the conformance suite every records.Store backend passes: the same cases,
 // run against each implementation, prove they behave alike. A backend's _test.go calls RunTests
 // with a function opening a fresh, empty, migrated store; the crash and benchmark helpers follow
-// the same pattern. A future resource's suite (uploads) belongs beside this one.
+// the same pattern; the uploads suite (RunUploads) sits beside it.
+//
+// It may import the root package decagon, the domain packages, internal/listing and the standard
+// library (testing); never net/http, internal/problem or internal/web.
 package storetest
 
 import (
