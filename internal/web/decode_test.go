@@ -41,6 +41,11 @@ func TestDecodeJSON(t *testing.T) {
 		{"trailing", "application/json", `{"name":"a"} {}`, 1024, 400, "single JSON value"},
 		{"too large", "application/json", `{"name":"` + strings.Repeat("a", 100) + `"}`, 50, 413, "exceeds 50 bytes"},
 		{"number overflow", "application/json", `{"n":1e400}`, 1024, 400, `field "n"`},
+		{"invalid UTF-8 in a value", "application/json", "{\"name\":\"a\xff\xfeb\"}", 1024, 400, "UTF-8"},
+		{"invalid UTF-8 in a key", "application/json", "{\"\xff\":1}", 1024, 400, "UTF-8"},
+		{"lone surrogate", "application/json", `{"name":"\udc00"}`, 1024, 400, "surrogate"},
+		{"surrogate pair", "application/json", `{"name":"\ud83d\ude00"}`, 1024, 0, ""},
+		{"unknown field, case kept", "application/json", `{"name":"a","Extra":1}`, 1024, 400, `unknown field "Extra"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
