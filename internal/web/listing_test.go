@@ -74,3 +74,32 @@ func TestNewPage(t *testing.T) {
 		t.Errorf("last page has a cursor %q", b.NextCursor)
 	}
 }
+
+// FuzzParseListing: whatever the query, a non-admin's request is scoped to the caller, the
+// limit is in range, and every refusal is a 400 or 403 code, never an internal error.
+func FuzzParseListing(f *testing.F) {
+	f.Add("limit=5&owner=alice", false)
+	f.Add("owner=bob", false)
+	f.Add("owner=bob", true)
+	f.Add("cursor="+listing.Encode(listing.Position{CreatedAt: time.Unix(1, 0), ID: "019abcde-0000-7000-8000-000000000001"}), false)
+	f.Add("limit=%00&owner=alice&owner=alice", true)
+	f.Fuzz(func(t *testing.T, raw string, admin bool) {
+		q, err := url.ParseQuery(raw)
+		if err != nil {
+			return
+		}
+		got, err := ParseListing(q, "alice", admin)
+		if err != nil {
+			if code := decagon.ErrorCode(err); code != decagon.EInvalid && code != decagon.EForbidden {
+				t.Fatalf("%q: code %q", raw, code)
+			}
+			return
+		}
+		if !admin && got.Owner != "alice" {
+			t.Fatalf("%q: a non-admin lists owner %q", raw, got.Owner)
+		}
+		if got.Limit < 1 || got.Limit > listing.MaxLimit {
+			t.Fatalf("%q: limit %d", raw, got.Limit)
+		}
+	})
+}
