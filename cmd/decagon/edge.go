@@ -9,11 +9,13 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/devstack"
 	"github.com/decagon/decagon/internal/edge"
 	"github.com/decagon/decagon/internal/metrics"
-	"github.com/decagon/decagon/internal/topology"
-	"github.com/decagon/decagon/internal/waf"
+	"github.com/decagon/decagon/internal/telemetry"
 	"github.com/decagon/decagon/internal/web"
 )
 
@@ -50,7 +52,7 @@ func (t targetsFlag) Set(v string) error {
 }
 
 func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("edge", "Runs the edge alone (stage, authorizer, throttling, load balancer, WAF) in front of targets given per service.", stderr)
+	fs := newFlagSet("edge", "[flags]", "Runs the edge alone (stage, authorizer, throttling, load balancer, WAF) in front of targets given per service.", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	config := fs.String("config", defaultConfig, "the topology file: stage, throttling, services, path rules, health checks, WAF")
 	targets := targetsFlag{}
@@ -66,7 +68,8 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	drain := fs.Duration("drain", 0, "on SIGTERM, keep serving this long before shutting down")
 	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (never routed by the edge), e.g. 127.0.0.1:9090; '' serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := parseFlags(fs, args); err != nil {
+	unused, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
@@ -75,7 +78,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *issuer == "" || *clientIDs == "" {
 		return usageError{"edge needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
 	}
-	logger, err := newLogger(stderr, *logLevel)
+	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
 		return err
 	}
@@ -129,23 +132,25 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		AccessLog:       logOut,
 		Logger:          logger,
 	}
-	stopTelemetry, err := setupTelemetry(ctx, "decagon-edge")
+	stopTelemetry, err := telemetry.Start(ctx, telemetry.Config{ServiceName: "decagon-edge", Version: version})
 	if err != nil {
 		return err
 	}
 	defer stopTelemetry()
-	obs := newObservability(*adminAddr != "")
-	if obs.reg != nil {
-		if cfg.Observe, err = edgeMetrics(obs.reg, topo, nil, nil); err != nil {
+	var reg *prometheus.Registry
+	if *adminAddr != "" {
+		reg = metrics.NewRegistry(version)
+		if cfg.Observe, err = devstack.EdgeMetrics(reg, topo, nil, nil); err != nil {
 			return err
 		}
 	}
 	if *wafOn {
-		if cfg.WAF, err = newWAF(topo.WAF, proxies, obs.reg, nil, logger); err != nil {
+		cfg.WAF, err = devstack.NewWAF(devstack.WAFConfig{WAF: topo.WAF, TrustedProxies: proxies, Registry: reg, Logger: logger})
+		if err != nil {
 			return err
 		}
 	}
-	if cfg.WAF, err = edgeFront(topo.Stage.Name, cfg.WAF); err != nil {
+	if cfg.WAF, err = devstack.Front(topo.Stage.Name, cfg.WAF); err != nil {
 		return err
 	}
 	e, err := edge.New(cfg)
@@ -162,32 +167,13 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			logger.Warn("service has no targets: its routes answer 503", "service", name)
 		}
 	}
-	if obs.reg != nil {
-		obs.reg.MustRegister(metrics.NewTargetCollector(edgeTargets(e)))
+	if reg != nil {
+		reg.MustRegister(metrics.NewTargetCollector(devstack.EdgeTargets(e)))
 	}
-	if err := serveAdmin(ctx, *adminAddr, obs.reg, logger); err != nil {
+	if err := metrics.ServeAdmin(ctx, *adminAddr, reg, logger); err != nil {
 		ln.Close()
 		return err
 	}
 	logger.Info("edge serving", "addr", ln.Addr().String(), "stage", topo.Stage.Name, "issuer", *issuer, "waf", *wafOn, "version", version)
 	return web.Serve(ctx, edge.NewServer(e, logger), ln, *drain, nil, logger)
-}
-
-// wafConfig maps decagon.yaml's waf section to the WAF's config, with the edge's notion of the
-// client address (trusted proxies) as the key of its IP sets and rate-based rule.
-func wafConfig(w topology.WAF, proxies edge.TrustedProxies) waf.Config {
-	cfg := waf.Config{
-		Mode:             waf.Mode(w.Mode),
-		ParanoiaLevel:    w.ParanoiaLevel,
-		AnomalyThreshold: w.AnomalyThreshold,
-		RequestBodyLimit: w.RequestBodyLimit,
-		RateLimit:        waf.RateLimit{Limit: w.RateLimit.Limit, Window: w.RateLimit.Window},
-		Allow:            w.IPSets.Allow,
-		Block:            w.IPSets.Block,
-		ClientIP:         proxies.ClientIP,
-	}
-	for _, x := range w.Exclusions {
-		cfg.Exclusions = append(cfg.Exclusions, waf.Exclusion{IDs: x.IDs, Paths: x.Paths, Reason: x.Reason})
-	}
-	return cfg
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -10,21 +9,23 @@ import (
 	"github.com/decagon/decagon/internal/idp"
 )
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stderr)
-	dataDir := fs.String("data-dir", ".decagon", "the data dir of the running `decagon dev`")
+func runToken(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("token", "[flags]", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stderr)
+	dataDir := fs.String("data-dir", ".decagon", "the data dir of the `decagon dev` the token is for")
 	user := fs.String("user", "dev", "user name (cognito:username); the token's sub is derived from it")
 	groups := fs.String("groups", "", "comma-separated groups (cognito:groups), e.g. admin")
 	typ := fs.String("type", "id", "token type: id or access")
 	scope := fs.String("scope", "", "space- or comma-separated scopes (access tokens)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime, 1m to 24h")
-	issuer := fs.String("issuer", "", "issuer URL (default: the one the running stack recorded in --data-dir)")
-	if err := parseFlags(fs, args); err != nil {
+	issuer := fs.String("issuer", "", "issuer URL (default: the stack's, kept in --data-dir)")
+	unused, err := parseFlags(fs, args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
 		return usageError{fmt.Sprintf("token takes no arguments, got %q", fs.Args())}
 	}
+	warnUnused(stderr, "token", unused)
 	provider, err := idp.Open(*dataDir, idp.Config{})
 	if err != nil {
 		return err
@@ -48,4 +49,15 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
