@@ -82,4 +82,3 @@ func appliedCount(ctx context.Context, databaseURL string) (int, error) {
 	}
 	return n, nil
 }
-
