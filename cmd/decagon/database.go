@@ -1,7 +1,7 @@
 package main
 
 import (
-	"flag"
+	"github.com/decagon/decagon/internal/cli"
 
 	"github.com/decagon/decagon/internal/store"
 )
@@ -11,7 +11,7 @@ type databaseFlags struct {
 	url, password *string
 }
 
-func addDatabaseFlags(fs *flag.FlagSet) databaseFlags {
+func addDatabaseFlags(fs *cli.FlagSet) databaseFlags {
 	return databaseFlags{
 		url:      fs.String("database-url", "", "postgres://USER@HOST:PORT/DB or sqlite:PATH (default: a SQLite file in --data-dir)"),
 		password: fs.String("database-password", "", "password added to a postgres --database-url that has none (ECS passes it from Secrets Manager)"),

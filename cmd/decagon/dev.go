@@ -10,6 +10,7 @@ import (
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/dashboard"
 	"github.com/decagon/decagon/internal/devstack"
 	"github.com/decagon/decagon/internal/edge"
@@ -21,25 +22,24 @@ import (
 )
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("dev", "[flags]", "Runs the local stack: the edge (WAF, stage, authorizer, load balancer), the identity provider, and desiredCount replicas of every service of decagon.yaml.", stderr)
+	fs := cli.New("dev", "[flags]", "Runs the local stack: the edge (WAF, stage, authorizer, load balancer), the identity provider, and desiredCount replicas of every service of decagon.yaml.", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address of the edge")
 	allowedHosts := fs.String("allowed-hosts", "", "more Host names (or name:port) that /_dev/, /metrics and /_idp/ answer, comma-separated; needed only when --addr is not loopback")
 	config := fs.String("config", defaultConfig, "the topology file: services, path rules, health checks, stage, WAF")
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data: database, identity provider keys, issuer")
 	dbFlags := addDatabaseFlags(fs)
 	blobURL := fs.String("blob-url", "", "s3://BUCKET?region=R[&endpoint=URL&use_path_style=true] or file:///DIR (default: a directory in --data-dir)")
-	maxUpload := byteSize(registry.DefaultMaxUpload)
-	fs.Var(&maxUpload, "max-upload", "largest direct upload (bytes, or with KiB/MiB/GiB)")
+	maxUpload := fs.Size("max-upload", registry.DefaultMaxUpload, "largest direct upload")
 	trusted := fs.String("trusted-proxies", "", "CIDRs whose X-Forwarded-For/-Proto/-Host the edge keeps, comma-separated")
 	wafOn := fs.Bool("waf", true, "run the WAF (Coraza + OWASP CRS) with decagon.yaml's settings")
 	drain := fs.Duration("drain", 0, "on Ctrl-C, keep serving this long while the replicas' /health-check answers 503")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	unused, err := parseFlags(fs, args)
+	unused, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("dev takes no arguments, got %q", fs.Args())}
+		return cli.Usagef("dev takes no arguments, got %q", fs.Args())
 	}
 	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
@@ -51,7 +51,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	proxies, err := edge.ParseTrustedProxies(*trusted)
 	if err != nil {
-		return usageError{"--trusted-proxies: " + err.Error()}
+		return cli.UsageError{Msg: "--trusted-proxies: " + err.Error()}
 	}
 	provider, err := idp.Open(*dataDir, idp.Config{})
 	if err != nil {
@@ -116,7 +116,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	dash := dashboard.New(dashboard.Config{Gatherer: obs.Registry, Targets: targets.Dashboard, Routes: routes, Events: events, Logger: logger})
 	go dash.Run(ctx)
-	deps := registry.Deps{DB: db, Bucket: bucket, Verifier: v, Logger: logger, MaxUpload: int64(maxUpload), Observe: obs}
+	deps := registry.Deps{DB: db, Bucket: bucket, Verifier: v, Logger: logger, MaxUpload: *maxUpload, Observe: obs}
 	cfg := devstack.Config{
 		Listener: ln, Topology: topo, Verifier: v, IDP: provider.Handler(),
 		// Each replica is a fresh service over the shared database and object store.
@@ -130,7 +130,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		},
 		TrustedProxies: proxies,
 		Mounts:         map[string]http.Handler{"/_dev/": dash.Handler(), "/metrics": metrics.Handler(obs.Registry)},
-		AllowedHosts:   splitList(*allowedHosts),
+		AllowedHosts:   cli.List(*allowedHosts),
 		Drain:          *drain,
 		AccessLog:      stderr,
 		Observe:        observe,

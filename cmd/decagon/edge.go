@@ -7,11 +7,11 @@ import (
 	"net"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/devstack"
 	"github.com/decagon/decagon/internal/edge"
 	"github.com/decagon/decagon/internal/metrics"
@@ -19,44 +19,11 @@ import (
 	"github.com/decagon/decagon/internal/web"
 )
 
-// targetsFlag collects --target values: "tests=127.0.0.1:9001,127.0.0.1:9002", repeated per
-// service or joined with ';' (as one environment variable holds them).
-type targetsFlag map[string][]string
-
-func (t targetsFlag) String() string {
-	var parts []string
-	for svc, addrs := range t {
-		parts = append(parts, svc+"="+strings.Join(addrs, ","))
-	}
-	return strings.Join(parts, ";")
-}
-
-func (t targetsFlag) Set(v string) error {
-	for group := range strings.SplitSeq(v, ";") {
-		if strings.TrimSpace(group) == "" {
-			continue
-		}
-		svc, list, ok := strings.Cut(group, "=")
-		svc = strings.TrimSpace(svc)
-		if !ok || svc == "" {
-			return fmt.Errorf("want SERVICE=HOST:PORT[,HOST:PORT...], got %q", group)
-		}
-		for _, addr := range splitList(list) {
-			if _, _, err := net.SplitHostPort(addr); err != nil {
-				return fmt.Errorf("target %q of %s: %w", addr, svc, err)
-			}
-			t[svc] = append(t[svc], addr)
-		}
-	}
-	return nil
-}
-
 func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("edge", "[flags]", "Runs the edge alone (stage, authorizer, throttling, load balancer, WAF) in front of targets given per service.", stderr)
+	fs := cli.New("edge", "[flags]", "Runs the edge alone (stage, authorizer, throttling, load balancer, WAF) in front of targets given per service.", stdout, stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address")
 	config := fs.String("config", defaultConfig, "the topology file: stage, throttling, services, path rules, health checks, WAF")
-	targets := targetsFlag{}
-	fs.Var(targets, "target", "targets of a service: SERVICE=HOST:PORT[,HOST:PORT...]; repeat per service or separate with ';'")
+	targets := fs.Targets("target", "targets of a service: SERVICE=HOST:PORT[,HOST:PORT...]; repeat per service or separate with ';'")
 	issuer := fs.String("auth-issuer", "", "token issuer, e.g. https://cognito-idp.REGION.amazonaws.com/POOL_ID (required)")
 	clientIDs := fs.String("auth-client-id", "", "accepted app client IDs, comma-separated (required)")
 	trusted := fs.String("trusted-proxies", "", "CIDRs whose X-Forwarded-For/-Proto/-Host are kept, comma-separated")
@@ -68,15 +35,15 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	drain := fs.Duration("drain", 0, "on SIGTERM, keep serving this long before shutting down")
 	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (never routed by the edge), e.g. 127.0.0.1:9090; '' serves none")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	unused, err := parseFlags(fs, args)
+	unused, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("edge takes no arguments, got %q", fs.Args())}
+		return cli.Usagef("edge takes no arguments, got %q", fs.Args())
 	}
 	if *issuer == "" || *clientIDs == "" {
-		return usageError{"edge needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
+		return cli.UsageError{Msg: "edge needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
 	}
 	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
@@ -94,7 +61,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// decagon.yaml holds API Gateway's account limits (10,000 requests/s at most); a load test
 	// of the edge alone may go past them and still want throttling on every request.
 	if *stageRate < 0 || *stageBurst < 0 {
-		return usageError{"--stage-rate-limit and --stage-burst-limit must not be negative"}
+		return cli.UsageError{Msg: "--stage-rate-limit and --stage-burst-limit must not be negative"}
 	}
 	if *stageRate > 0 {
 		topo.Stage.Throttling.RateLimit = *stageRate
@@ -104,9 +71,9 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	proxies, err := edge.ParseTrustedProxies(*trusted)
 	if err != nil {
-		return usageError{"--trusted-proxies: " + err.Error()}
+		return cli.UsageError{Msg: "--trusted-proxies: " + err.Error()}
 	}
-	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: splitList(*clientIDs), Logger: logger})
+	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger})
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/telemetry"
 )
 
@@ -35,7 +36,7 @@ Run 'decagon <command> --help' for a command's flags and environment variables.
 
 func main() {
 	if err := realMain(context.Background()); err != nil {
-		os.Exit(exitCode(err))
+		os.Exit(cli.ExitCode(err))
 	}
 }
 
@@ -53,7 +54,7 @@ func realMain(ctx context.Context) error {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return usageError{"no command given"}
+		return cli.UsageError{Msg: "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -75,7 +76,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+		return cli.Usagef("unknown command %q", cmd)
 	}
 }
 
@@ -84,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func newLogger(w io.Writer, level string, unusedEnv []string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level: %v", err)}
+		return nil, cli.Usagef("--log-level: %v", err)
 	}
 	// Lines logged with a request's context carry its trace ID.
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})))

@@ -5,19 +5,20 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/store"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("migrate", "[flags]", "Applies the embedded schema to the database (services also do it at start-up).", stderr)
+	fs := cli.New("migrate", "[flags]", "Applies the embedded schema to the database (services also do it at start-up).", stdout, stderr)
 	dbFlags := addDatabaseFlags(fs)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file)")
-	unused, err := parseFlags(fs, args)
+	unused, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("migrate takes no arguments, got %q", fs.Args())}
+		return cli.Usagef("migrate takes no arguments, got %q", fs.Args())
 	}
 	warnUnused(stderr, "migrate", unused)
 	dbURL, err := dbFlags.databaseURL(*dataDir)

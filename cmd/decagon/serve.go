@@ -10,6 +10,7 @@ import (
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/registry"
 	"github.com/decagon/decagon/internal/store"
@@ -18,7 +19,7 @@ import (
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "[flags] "+strings.Join(registry.Names, "|"), "Runs one service as its Fargate task does.", stderr)
+	fs := cli.New("serve", "[flags] "+strings.Join(registry.Names, "|"), "Runs one service as its Fargate task does.", stdout, stderr)
 	addr := fs.String("addr", ":8080", "listen address (the container port)")
 	dbFlags := addDatabaseFlags(fs)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file and object store)")
@@ -27,22 +28,21 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	blobURL := fs.String("blob-url", "", "uploads: s3://BUCKET?region=R[&endpoint=URL&use_path_style=true] or file:///DIR (default: a directory in --data-dir)")
 	blobSecret := fs.String("blob-url-secret", "", "uploads, directory store: hex key (≥ 32 bytes) signing its URLs, the same on every replica (default: kept in --data-dir)")
 	publicURL := fs.String("public-url", "", "uploads, directory store: the base URL clients reach the API at, for signed URLs (default: http:// and --addr, 127.0.0.1 for an unspecified host)")
-	maxUpload := byteSize(registry.DefaultMaxUpload)
-	fs.Var(&maxUpload, "max-upload", "uploads: largest direct upload (bytes, or with KiB/MiB/GiB)")
+	maxUpload := fs.Size("max-upload", registry.DefaultMaxUpload, "uploads: largest direct upload")
 	drain := fs.Duration("drain", 10*time.Second, "after SIGTERM, keep serving this long while /health-check answers 503")
 	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (not the container port the load balancer routes), e.g. :9090; '' serves none")
 	emf := fs.Bool("cloudwatch-emf", false, "write error counts by kind to stdout every minute as CloudWatch Embedded Metric Format lines")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	unused, err := parseFlags(fs, args)
+	unused, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 1 || !registry.Known(fs.Arg(0)) {
-		return usageError{fmt.Sprintf("serve wants one service name: %s", strings.Join(registry.Names, " or "))}
+		return cli.Usagef("serve wants one service name: %s", strings.Join(registry.Names, " or "))
 	}
 	name := fs.Arg(0)
 	if *issuer == "" || *clientIDs == "" {
-		return usageError{"serve needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
+		return cli.UsageError{Msg: "serve needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
 	}
 	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
@@ -62,7 +62,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		go func() { obs.EMF.Run(emfCtx, 0); close(flushed) }()
 		defer func() { stopEMF(); <-flushed }() // the last counts, after the drain
 	}
-	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: splitList(*clientIDs), Logger: logger})
+	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	defer db.Close()
 	obs.WatchPools(db)
-	d := registry.Deps{DB: db, Verifier: v, Logger: logger, MaxUpload: int64(maxUpload), Observe: obs}
+	d := registry.Deps{DB: db, Verifier: v, Logger: logger, MaxUpload: *maxUpload, Observe: obs}
 	if name == "uploads" {
 		base := *publicURL
 		if base == "" {

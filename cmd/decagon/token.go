@@ -6,11 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/idp"
 )
 
 func runToken(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "[flags]", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stderr)
+	fs := cli.New("token", "[flags]", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stdout, stderr)
 	dataDir := fs.String("data-dir", ".decagon", "the data dir of the `decagon dev` the token is for")
 	user := fs.String("user", "dev", "user name (cognito:username); the token's sub is derived from it")
 	groups := fs.String("groups", "", "comma-separated groups (cognito:groups), e.g. admin")
@@ -18,12 +19,12 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	scope := fs.String("scope", "", "space- or comma-separated scopes (access tokens)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime, 1m to 24h")
 	issuer := fs.String("issuer", "", "issuer URL (default: the stack's, kept in --data-dir)")
-	unused, err := parseFlags(fs, args)
+	unused, err := fs.Parse(args)
 	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("token takes no arguments, got %q", fs.Args())}
+		return cli.Usagef("token takes no arguments, got %q", fs.Args())
 	}
 	warnUnused(stderr, "token", unused)
 	provider, err := idp.Open(*dataDir, idp.Config{})
@@ -39,7 +40,7 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	tok, err := provider.Mint(idp.MintOptions{
 		Issuer: iss,
 		User:   *user,
-		Groups: splitList(*groups),
+		Groups: cli.List(*groups),
 		Type:   *typ,
 		Scopes: strings.Fields(strings.ReplaceAll(*scope, ",", " ")),
 		TTL:    *ttl,
@@ -49,15 +50,4 @@ func runToken(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout, tok)
 	return nil
-}
-
-// splitList splits a comma-separated flag value, dropping empty items.
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
