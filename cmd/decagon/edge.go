@@ -4,19 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"runtime/debug"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/devstack"
 	"github.com/decagon/decagon/internal/edge"
-	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/telemetry"
-	"github.com/decagon/decagon/internal/web"
 )
 
 func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -43,7 +38,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return cli.Usagef("edge takes no arguments, got %q", fs.Args())
 	}
 	if *issuer == "" || *clientIDs == "" {
-		return cli.UsageError{Msg: "edge needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
+		return cli.Usagef("edge needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)")
 	}
 	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
@@ -61,7 +56,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	// decagon.yaml holds API Gateway's account limits (10,000 requests/s at most); a load test
 	// of the edge alone may go past them and still want throttling on every request.
 	if *stageRate < 0 || *stageBurst < 0 {
-		return cli.UsageError{Msg: "--stage-rate-limit and --stage-burst-limit must not be negative"}
+		return cli.Usagef("--stage-rate-limit and --stage-burst-limit must not be negative")
 	}
 	if *stageRate > 0 {
 		topo.Stage.Throttling.RateLimit = *stageRate
@@ -71,76 +66,30 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	proxies, err := edge.ParseTrustedProxies(*trusted)
 	if err != nil {
-		return cli.UsageError{Msg: "--trusted-proxies: " + err.Error()}
+		return cli.Usagef("--trusted-proxies: %v", err)
 	}
 	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger})
 	if err != nil {
 		return err
 	}
-	var logOut io.Writer
+	cfg := devstack.EdgeConfig{Addr: *addr, Topology: topo, Targets: targets, Verifier: v, TrustedProxies: proxies,
+		WAF: *wafOn, AWSHealthChecks: *awsChecks, AdminAddr: *adminAddr, Drain: *drain, Logger: logger, Version: version}
 	switch *accessLog {
 	case "":
 	case "-":
-		logOut = stdout
+		cfg.AccessLog = stdout
 	default:
 		f, err := os.OpenFile(*accessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 		if err != nil {
 			return fmt.Errorf("--access-log: %w", err)
 		}
 		defer f.Close()
-		logOut = f
-	}
-	cfg := edge.Config{
-		Topology:        topo,
-		Verifier:        v,
-		Targets:         targets,
-		TrustedProxies:  proxies,
-		AWSHealthChecks: *awsChecks,
-		AccessLog:       logOut,
-		Logger:          logger,
+		cfg.AccessLog = f
 	}
 	stopTelemetry, err := telemetry.Start(ctx, telemetry.Config{ServiceName: "decagon-edge", Version: version})
 	if err != nil {
 		return err
 	}
 	defer stopTelemetry()
-	var reg *prometheus.Registry
-	if *adminAddr != "" {
-		reg = metrics.NewRegistry(version)
-		if cfg.Observe, err = devstack.EdgeMetrics(reg, topo, nil, nil); err != nil {
-			return err
-		}
-	}
-	if *wafOn {
-		cfg.WAF, err = devstack.NewWAF(devstack.WAFConfig{WAF: topo.WAF, TrustedProxies: proxies, Registry: reg, Logger: logger})
-		if err != nil {
-			return err
-		}
-	}
-	if cfg.WAF, err = devstack.Front(topo.Stage.Name, cfg.WAF); err != nil {
-		return err
-	}
-	e, err := edge.New(cfg)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	for _, name := range e.GroupNames() {
-		if len(targets[name]) == 0 {
-			logger.Warn("service has no targets: its routes answer 503", "service", name)
-		}
-	}
-	if reg != nil {
-		reg.MustRegister(metrics.NewTargetCollector(devstack.EdgeTargets(e)))
-	}
-	if err := metrics.ServeAdmin(ctx, *adminAddr, reg, logger); err != nil {
-		ln.Close()
-		return err
-	}
-	logger.Info("edge serving", "addr", ln.Addr().String(), "stage", topo.Stage.Name, "issuer", *issuer, "waf", *wafOn, "version", version)
-	return web.Serve(ctx, edge.NewServer(e, logger), ln, *drain, nil, logger)
+	return devstack.ServeEdge(ctx, cfg)
 }

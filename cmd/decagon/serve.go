@@ -2,20 +2,15 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net"
 	"strings"
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
 	"github.com/decagon/decagon/internal/cli"
-	"github.com/decagon/decagon/internal/metrics"
 	"github.com/decagon/decagon/internal/registry"
-	"github.com/decagon/decagon/internal/store"
 	"github.com/decagon/decagon/internal/telemetry"
-	"github.com/decagon/decagon/internal/web"
 )
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -40,10 +35,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if fs.NArg() != 1 || !registry.Known(fs.Arg(0)) {
 		return cli.Usagef("serve wants one service name: %s", strings.Join(registry.Names, " or "))
 	}
-	name := fs.Arg(0)
 	if *issuer == "" || *clientIDs == "" {
-		return cli.UsageError{Msg: "serve needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)"}
+		return cli.Usagef("serve needs --auth-issuer and --auth-client-id (DECAGON_AUTH_ISSUER, DECAGON_AUTH_CLIENT_ID)")
 	}
+	name := fs.Arg(0)
 	logger, err := newLogger(stderr, *logLevel, unused)
 	if err != nil {
 		return err
@@ -54,14 +49,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer stopTelemetry()
-	obs := registry.NewObservability(*adminAddr != "", version)
-	if *emf {
-		obs.EMF = metrics.NewEMF(stdout, name)
-		emfCtx, stopEMF := context.WithCancel(ctx)
-		flushed := make(chan struct{})
-		go func() { obs.EMF.Run(emfCtx, 0); close(flushed) }()
-		defer func() { stopEMF(); <-flushed }() // the last counts, after the drain
-	}
 	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger})
 	if err != nil {
 		return err
@@ -70,50 +57,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	db, err := store.OpenMigrated(ctx, dbURL)
-	if err != nil {
-		return err
+	if *publicURL == "" {
+		*publicURL = registry.LocalURL(*addr)
 	}
-	defer db.Close()
-	obs.WatchPools(db)
-	d := registry.Deps{DB: db, Verifier: v, Logger: logger, MaxUpload: *maxUpload, Observe: obs}
-	if name == "uploads" {
-		base := *publicURL
-		if base == "" {
-			base = localURL(*addr)
-		}
-		if d.Bucket, err = blob.OpenConfig(ctx, blob.Config{URL: *blobURL, Secret: *blobSecret, DataDir: *dataDir,
-			PublicURL: strings.TrimRight(base, "/") + registry.BlobPrefix, Logger: logger}); err != nil {
-			return err
-		}
-		defer d.Bucket.Close()
+	cfg := registry.ServeConfig{Name: name, Addr: *addr, DatabaseURL: dbURL, Verifier: v, MaxUpload: *maxUpload,
+		Blob:  blob.Config{URL: *blobURL, Secret: *blobSecret, PublicURL: *publicURL, DataDir: *dataDir, Logger: logger},
+		Drain: *drain, AdminAddr: *adminAddr, Logger: logger, Version: version}
+	if *emf {
+		cfg.EMF = stdout
 	}
-	svc, err := registry.Build([]string{name}, d)
-	if err != nil {
-		return err
-	}
-	svc.Background(ctx)
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
-	if err := metrics.ServeAdmin(ctx, *adminAddr, obs.Registry, logger); err != nil {
-		ln.Close()
-		return err
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "database", db.Backend(), "version", version)
-	return web.Serve(ctx, web.NewServer(svc.Handler, logger), ln, *drain, svc.Health.Drain, logger)
-}
-
-// localURL is the base URL of a service listening on addr, as a client on the same machine
-// reaches it: http://127.0.0.1:8080 for ":8080" or "0.0.0.0:8080".
-func localURL(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "http://" + addr
-	}
-	if host == "" || host == "0.0.0.0" || host == "::" {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port)
+	return registry.Serve(ctx, cfg)
 }

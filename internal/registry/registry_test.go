@@ -62,3 +62,12 @@ func TestBuildRefuses(t *testing.T) {
 		}
 	}
 }
+
+func TestLocalURL(t *testing.T) {
+	for addr, want := range map[string]string{":8080": "http://127.0.0.1:8080", "0.0.0.0:80": "http://127.0.0.1:80",
+		"[::]:80": "http://127.0.0.1:80", "localhost:9": "http://localhost:9", "[::1]:9": "http://[::1]:9"} {
+		if got := LocalURL(addr); got != want {
+			t.Errorf("LocalURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
