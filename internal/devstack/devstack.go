@@ -5,7 +5,15 @@
 //
 // The edge also serves a local admin API under /_dev/ (see admin.go): the target groups and
 // their targets, and stopping and starting a replica, so that failover can be watched and
-// tested by hand. Cancelling the context drains and stops everything.
+// tested by hand. Cancelling the context drains and stops everything. The local endpoints
+// (/_dev/, /_idp/, /metrics) answer only a Host that names the stack (hosts.go).
+//
+// Start takes built parts; StartLocal (local.go) builds them from `decagon dev`'s settings, and
+// ServeEdge (standalone.go) runs `decagon edge`, the edge alone. front.go and observe.go adapt
+// the edge, the WAF and the stack to the metrics, the traces and the dashboard.
+//
+// It may import the edge, waf, topology, idp, auth, registry, store, blob, metrics, telemetry,
+// dashboard and web packages; only cmd/decagon imports it.
 package devstack
 
 import (
