@@ -1,5 +1,6 @@
 // Command decagon runs decagon's services, its local stack and its tools. main only wires:
-// flags and environment into each package's config, then start and stop.
+// flags and environment into each command's Config, the packages built from it, then start and
+// stop.
 package main
 
 import (
@@ -13,12 +14,13 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/telemetry"
 )
 
 const usage = `decagon — a secure REST API on AWS, and the same API on your laptop.
 
-usage: decagon <command> [flags]
+usage: decagon <command> [flags] [arguments]
 
 commands:
   dev       run the local stack: edge (WAF, stage, authorizer, load balancer), identity provider,
@@ -33,33 +35,26 @@ Run 'decagon <command> --help' for a command's flags and environment variables.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	if err := realMain(context.Background()); err != nil {
+		os.Exit(cli.ExitCode(err))
+	}
+}
+
+// realMain turns SIGINT and SIGTERM into the cancellation of ctx and runs the command.
+func realMain(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "decagon:", err)
-		}
-		os.Exit(exitCode(err))
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "decagon:", err)
 	}
+	return err
 }
-
-// exitCode is 2 for usage errors, 1 otherwise.
-func exitCode(err error) int {
-	var u usageError
-	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
-		return 2
-	}
-	return 1
-}
-
-type usageError struct{ msg string }
-
-func (u usageError) Error() string { return u.msg }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return usageError{"no command given"}
+		return cli.UsageError{Msg: "no command given"}
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
@@ -72,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "token":
-		return runToken(ctx, rest, stdout, stderr)
+		return runToken(rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
@@ -81,16 +76,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	default:
 		fmt.Fprint(stderr, usage)
-		return usageError{fmt.Sprintf("unknown command %q", cmd)}
+		return cli.Usagef("unknown command %q", cmd)
 	}
 }
 
-// newLogger returns the JSON logger every command uses.
-func newLogger(w io.Writer, level string) (*slog.Logger, error) {
+// newLogger returns the JSON logger every long-running command uses, after warning of the
+// DECAGON_* variables set that the command does not read.
+func newLogger(w io.Writer, level string, unusedEnv []string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("--log-level: %v", err)}
+		return nil, cli.Usagef("--log-level: %v", err)
 	}
 	// Lines logged with a request's context carry its trace ID.
-	return slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))), nil
+	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l})))
+	for _, name := range unusedEnv {
+		logger.Warn("environment variable set but not read by this command", "variable", name)
+	}
+	return logger, nil
+}
+
+// warnUnused is newLogger's warning for the short commands, which print plain text.
+func warnUnused(w io.Writer, cmd string, unusedEnv []string) {
+	for _, name := range unusedEnv {
+		fmt.Fprintf(w, "decagon %s: warning: %s is set but %s does not read it\n", cmd, name, cmd)
+	}
 }

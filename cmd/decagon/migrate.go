@@ -4,20 +4,39 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/decagon/decagon/internal/cli"
+	"github.com/decagon/decagon/internal/store"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("migrate", "Applies the embedded schema to the database (services also do it at start-up).", stderr)
+	fs := cli.New("migrate", "[flags]", "Applies the embedded schema to the database (services also do it at start-up).", stdout, stderr)
 	dbFlags := addDatabaseFlags(fs)
-	dataDir := fs.String("data-dir", ".decagon", "directory for local data")
-	if err := parseFlags(fs, args); err != nil {
+	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file)")
+	unused, err := fs.Parse(args)
+	if err != nil {
 		return err
 	}
-	db, err := dbFlags.open(ctx, *dataDir)
+	if fs.NArg() != 0 {
+		return cli.Usagef("migrate takes no arguments, got %q", fs.Args())
+	}
+	warnUnused(stderr, "migrate", unused)
+	dbURL, err := dbFlags.databaseURL(*dataDir)
+	if err != nil {
+		return err
+	}
+	db, applied, err := store.MigrateCounted(ctx, dbURL)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	fmt.Fprintf(stdout, "schema up to date (%s)\n", db.Backend())
+	switch applied {
+	case 0:
+		fmt.Fprintf(stdout, "schema already up to date (%s)\n", db.Backend())
+	case 1:
+		fmt.Fprintf(stdout, "applied 1 migration (%s)\n", db.Backend())
+	default:
+		fmt.Fprintf(stdout, "applied %d migrations (%s)\n", applied, db.Backend())
+	}
 	return nil
 }

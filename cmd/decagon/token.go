@@ -1,44 +1,48 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"strings"
 	"time"
 
+	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/idp"
 )
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("token", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stderr)
-	dataDir := fs.String("data-dir", ".decagon", "the data dir of the running `decagon dev`")
+func runToken(args []string, stdout, stderr io.Writer) error {
+	fs := cli.New("token", "[flags]", "Mints a token the local stack in --data-dir accepts and prints it alone on stdout.", stdout, stderr)
+	dataDir := fs.String("data-dir", ".decagon", "the data dir of the `decagon dev` the token is for")
 	user := fs.String("user", "dev", "user name (cognito:username); the token's sub is derived from it")
 	groups := fs.String("groups", "", "comma-separated groups (cognito:groups), e.g. admin")
 	typ := fs.String("type", "id", "token type: id or access")
 	scope := fs.String("scope", "", "space- or comma-separated scopes (access tokens)")
 	ttl := fs.Duration("ttl", time.Hour, "lifetime, 1m to 24h")
-	issuer := fs.String("issuer", "", "issuer URL (default: the one the running stack recorded in --data-dir)")
-	if err := parseFlags(fs, args); err != nil {
+	issuer := fs.String("issuer", "", "issuer URL (default: the stack's, kept in --data-dir)")
+	unused, err := fs.Parse(args)
+	if err != nil {
 		return err
 	}
 	if fs.NArg() != 0 {
-		return usageError{fmt.Sprintf("token takes no arguments, got %q", fs.Args())}
+		return cli.Usagef("token takes no arguments, got %q", fs.Args())
 	}
+	warnUnused(stderr, "token", unused)
 	provider, err := idp.Open(*dataDir, idp.Config{})
 	if err != nil {
 		return err
 	}
 	iss := *issuer
 	if iss == "" {
-		if iss, err = provider.Issuer(); err != nil {
+		// The stack's issuer, or the one it will take: a token minted before the first
+		// `decagon dev` of this data dir works once it runs.
+		if iss, err = provider.StableIssuer(); err != nil {
 			return err
 		}
 	}
 	tok, err := provider.Mint(idp.MintOptions{
 		Issuer: iss,
 		User:   *user,
-		Groups: splitList(*groups),
+		Groups: cli.List(*groups),
 		Type:   *typ,
 		Scopes: strings.Fields(strings.ReplaceAll(*scope, ",", " ")),
 		TTL:    *ttl,

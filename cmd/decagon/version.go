@@ -6,9 +6,12 @@ import (
 	"runtime/debug"
 )
 
-// version is set at build time with -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=v1.2.3". A build without it is a
+// development build of no release.
+var version = "v0.0.0-dev"
 
+// versionString is `decagon version`'s line: "decagon version v0.0.0-dev (commit 0123456789ab,
+// go1.26.0, linux/amd64)".
 func versionString() string {
 	rev, dirty := "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
@@ -30,5 +33,5 @@ func versionString() string {
 	if rev == "" {
 		rev = "unknown"
 	}
-	return fmt.Sprintf("decagon %s (%s, %s, %s/%s)", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	return fmt.Sprintf("decagon version %s (commit %s, %s, %s/%s)", version, rev, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

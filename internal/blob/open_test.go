@@ -97,3 +97,34 @@ func TestOpenS3Parameters(t *testing.T) {
 		_ = b.Close()
 	}
 }
+
+// OpenConfig's defaults: a directory and a URL secret in the data dir, the secret made once and
+// then shared; a directory store without a public URL, or with a short secret, is refused.
+func TestOpenConfig(t *testing.T) {
+	dir := t.TempDir()
+	b, err := blob.OpenConfig(context.Background(), blob.Config{DataDir: dir, PublicURL: "http://127.0.0.1:8080/upload/_blob/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	first, err := blob.URLSecret("", dir)
+	if err != nil || len(first) != 32 {
+		t.Fatalf("secret %x %v", first, err)
+	}
+	if again, err := blob.URLSecret("", dir); err != nil || string(again) != string(first) {
+		t.Fatalf("second read %x %v, want %x", again, err, first)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatalf("default directory: %v", err)
+	}
+	for name, c := range map[string]blob.Config{
+		"no public URL": {DataDir: dir},
+		"short secret":  {DataDir: dir, PublicURL: "http://x/", Secret: "abcd"},
+		"not hex":       {DataDir: dir, PublicURL: "http://x/", Secret: strings.Repeat("zz", 32)},
+	} {
+		if b, err := blob.OpenConfig(context.Background(), c); err == nil {
+			b.Close()
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

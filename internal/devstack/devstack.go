@@ -5,7 +5,15 @@
 //
 // The edge also serves a local admin API under /_dev/ (see admin.go): the target groups and
 // their targets, and stopping and starting a replica, so that failover can be watched and
-// tested by hand. Cancelling the context drains and stops everything.
+// tested by hand. Cancelling the context drains and stops everything. The local endpoints
+// (/_dev/, /_idp/, /metrics) answer only a Host that names the stack (hosts.go).
+//
+// Start takes built parts; StartLocal (local.go) builds them from `decagon dev`'s settings, and
+// ServeEdge (standalone.go) runs `decagon edge`, the edge alone. front.go and observe.go adapt
+// the edge, the WAF and the stack to the metrics, the traces and the dashboard.
+//
+// It may import the edge, waf, topology, idp, auth, registry, store, blob, metrics, telemetry,
+// dashboard and web packages; only cmd/decagon imports it.
 package devstack
 
 import (
@@ -25,6 +33,9 @@ import (
 	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/web"
 )
+
+// idpPrefix is where the identity provider is mounted.
+const idpPrefix = "/_idp/"
 
 // ServiceFactory builds one replica of a service: its handler (routes, /health-check), and a
 // drain function that makes its /health-check answer 503 from then on. It is called once per
@@ -50,8 +61,13 @@ type Config struct {
 	// TrustedProxies are the peers whose X-Forwarded-* headers the edge keeps.
 	TrustedProxies edge.TrustedProxies
 	// Mounts are more local endpoints on the edge by path prefix (a dashboard under /_dev/...).
-	// Prefixes /_idp/ and /_dev/targets are taken.
+	// Prefixes /_idp/ and /_dev/targets are taken. Like those, they answer only requests whose
+	// Host names the stack (see hostGuard): the listen address, localhost, a loopback IP or one
+	// of AllowedHosts; others get 421.
 	Mounts map[string]http.Handler
+	// AllowedHosts are more Host header values (a name, or name:port) the local endpoints
+	// answer: the names of a stack that listens on a non-loopback address.
+	AllowedHosts []string
 	// Drain is how long, on shutdown, the edge keeps serving while the replicas' health checks
 	// answer 503; 0 stops at once (in-flight requests still finish).
 	Drain time.Duration
@@ -101,14 +117,15 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	s := &Stack{cfg: cfg, ctx: ctx, logger: cfg.Logger, byID: map[string]*replica{},
 		url: "http://" + cfg.Listener.Addr().String(), served: make(chan error, 1)}
+	guard := newHostGuard(cfg.Listener.Addr(), cfg.AllowedHosts)
 	mounts := map[string]http.Handler{}
 	for p, h := range cfg.Mounts {
-		mounts[p] = h
+		mounts[p] = guard.wrap(h)
 	}
 	if cfg.IDP != nil {
-		mounts["/_idp/"] = cfg.IDP
+		mounts[idpPrefix] = guard.wrap(cfg.IDP)
 	}
-	mounts[adminPrefix] = s.adminHandler()
+	mounts[adminPrefix] = guard.wrap(s.adminHandler())
 	e, err := edge.New(edge.Config{
 		Topology:       cfg.Topology,
 		Verifier:       cfg.Verifier,

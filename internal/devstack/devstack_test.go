@@ -119,6 +119,10 @@ func (s *stack) get(path string, headers ...string) (int, []byte, error) {
 func (s *stack) send(method, path string, headers ...string) (int, []byte, error) {
 	req, _ := http.NewRequest(method, s.URL()+path, nil)
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i] == "Host" {
+			req.Host = headers[i+1] // Header's Host is ignored on requests
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)

@@ -40,12 +40,14 @@ func (p *Provider) Handler() http.Handler {
 
 // serveDiscovery writes the OpenID discovery document.
 func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
-	issuer := p.issuerFor(r)
+	// The endpoints are where the request reached the provider: the issuer is an identifier
+	// that may name no address the stack listens on (LocalIssuer).
+	here := requestBase(r)
 	w.Header().Set("Cache-Control", "no-cache")
 	writeJSON(w, http.StatusOK, map[string]any{
-		"issuer":                                issuer,
-		"jwks_uri":                              issuer + "/.well-known/jwks.json",
-		"token_endpoint":                        issuer + "/oauth2/token",
+		"issuer":                                p.issuerFor(r),
+		"jwks_uri":                              here + "/.well-known/jwks.json",
+		"token_endpoint":                        here + "/oauth2/token",
 		"grant_types_supported":                 []string{"client_credentials"},
 		"response_types_supported":              []string{"token"},
 		"subject_types_supported":               []string{"public"},
@@ -61,6 +63,11 @@ func (p *Provider) issuerFor(r *http.Request) string {
 	if issuer, err := p.Issuer(); err == nil {
 		return issuer
 	}
+	return requestBase(r)
+}
+
+// requestBase is the provider's URL as r addressed it.
+func requestBase(r *http.Request) string {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

@@ -12,5 +12,6 @@
 // series.
 //
 // Sources are plain functions and small structs defined here: the packages measured (edge,
-// balancer, waf, store, blob) never import this one; cmd/decagon wires them together.
+// balancer, waf, store, blob) never import this one; the adapters in internal/devstack and
+// internal/registry wire them together.
 package metrics

@@ -42,7 +42,7 @@ func New(cfg Config, routes ...map[string]http.Handler) (http.Handler, *web.Rout
 	}
 	rt := &web.Router{}
 	if cfg.Health != nil {
-		routes = append(routes, map[string]http.Handler{"GET /health-check": cfg.Health})
+		routes = append(routes, map[string]http.Handler{"GET /health-check": web.Quiet(cfg.Health)})
 	}
 	var patterns []string
 	handlers := map[string]http.Handler{}

@@ -11,6 +11,8 @@ type StatusRecorder struct {
 	http.ResponseWriter
 	Status int
 	Bytes  int64
+	// Quiet logs the request at debug rather than info (see Quiet).
+	Quiet bool
 }
 
 // WriteHeader records the status.
@@ -44,7 +46,10 @@ func AccessLog(next http.Handler) http.Handler {
 			rec.Status = http.StatusOK
 		}
 		level := slog.LevelInfo
-		if rec.Status >= 500 {
+		switch {
+		case rec.Quiet:
+			level = slog.LevelDebug
+		case rec.Status >= 500:
 			level = slog.LevelError
 		}
 		Logger(r.Context()).LogAttrs(r.Context(), level, "request",
@@ -55,5 +60,25 @@ func AccessLog(next http.Handler) http.Handler {
 			slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
 			slog.String("remote", r.RemoteAddr),
 		)
+	})
+}
+
+// Quiet makes AccessLog log the requests next serves at debug level: the load balancer's health
+// checks, several a second per replica, are not access-log material (an ALB does not log them
+// either); their failures are logged by the checks themselves.
+func Quiet(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for u := w; u != nil; {
+			if rec, ok := u.(*StatusRecorder); ok {
+				rec.Quiet = true
+				break
+			}
+			uw, ok := u.(interface{ Unwrap() http.ResponseWriter })
+			if !ok {
+				break
+			}
+			u = uw.Unwrap()
+		}
+		next.ServeHTTP(w, r)
 	})
 }
