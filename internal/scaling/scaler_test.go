@@ -143,7 +143,7 @@ func TestScalerOnDecagonYAML(t *testing.T) {
 func TestSpeedupScalesTime(t *testing.T) {
 	svc := tests(t)
 	for _, tc := range []struct {
-		speedup                        int
+		speedup                      int
 		period, cooldown, resolution time.Duration
 	}{
 		{1, 300 * time.Second, 300 * time.Second, time.Minute},
