@@ -35,15 +35,24 @@ func newGroup(t *testing.T) *balancer.Group {
 	return g
 }
 
-// testConfig is the tests service of decagon.yaml with the test task as its command.
-func testConfig(t *testing.T, g *balancer.Group, env ...string) Config {
+// testService is the tests service of the repository's decagon.yaml.
+func testService(t *testing.T) topology.Service {
 	t.Helper()
 	topo, err := topology.Load("../../decagon.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, _ := topo.Service("tests")
-	cfg := ConfigFor(*svc)
+	svc, ok := topo.Service("tests")
+	if !ok {
+		t.Fatal("decagon.yaml has no tests service")
+	}
+	return *svc
+}
+
+// testConfig is the tests service of decagon.yaml with the test task as its command.
+func testConfig(t *testing.T, g *balancer.Group, env ...string) Config {
+	t.Helper()
+	cfg := ConfigFor(testService(t))
 	cfg.Command = taskCommand(env...)
 	cfg.Targets = GroupTargets(g)
 	cfg.StopTimeout = 5 * time.Second
