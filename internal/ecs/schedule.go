@@ -29,7 +29,11 @@ func (s *Service) reconcile() {
 		}
 		switch s.cfg.Targets.Health(t.id) {
 		case HealthHealthy:
-			s.backoff = 0
+			if !t.healthySeen && t.startedAt.After(s.lastFailure) {
+				// A task started after the last failure came up: starts need no more delay.
+				s.backoff, s.nextStart = 0, time.Time{}
+			}
+			t.healthySeen = true
 		case HealthUnhealthy:
 			// ECS stops a task its load balancer reports unhealthy and starts another.
 			if now.Sub(t.startedAt) >= s.cfg.HealthCheckGracePeriod {
@@ -81,7 +85,7 @@ func (s *Service) reconcile() {
 				}
 				healthy--
 			}
-			s.stopTask(t, fmt.Sprintf("deployment %d", s.deployment.ID))
+			s.stopTask(t, fmt.Sprintf("deployment %d", s.revision))
 		}
 	}
 }
@@ -137,7 +141,7 @@ func (s *Service) deregisterNow(id string) {
 // start does not spin. s.mu is held.
 func (s *Service) failedStart(now time.Time) {
 	s.backoff = min(max(2*s.backoff, 500*time.Millisecond), maxBackoff)
-	s.nextStart = now.Add(s.backoff)
+	s.nextStart, s.lastFailure = now.Add(s.backoff), now
 }
 
 // startTask starts a task of the current revision and registers it once it listens. s.mu is
@@ -158,6 +162,9 @@ func (s *Service) startTask(now time.Time) {
 	}
 	if cmd.Stderr == nil {
 		cmd.Stderr = s.cfg.Output
+	}
+	if cmd.WaitDelay == 0 {
+		cmd.WaitDelay = time.Second // a grandchild holding the output pipes does not hold Wait
 	}
 	cgroup := fmt.Sprintf("decagon-%d-%s", os.Getpid(), t.id)
 	if err := t.spawn(cmd, s.cgroups, s.cfg.Limits, cgroup, s.wakeUp); err != nil {

@@ -91,18 +91,19 @@ type Service struct {
 	events     eventLog
 	wake       chan struct{}
 
-	mu         sync.Mutex
-	tasks      []*task // every task whose process has not been reaped
-	desired    int
-	revision   int
-	deployment *Deployment
-	seq        int
-	replaced   []string // why tasks were lost, for the events of their replacements
-	backoff    time.Duration
-	nextStart  time.Time
-	bg         sync.WaitGroup // the goroutines that register and stop tasks
-	running    bool
-	ctx        context.Context // Run's, for the goroutines it starts
+	mu          sync.Mutex
+	tasks       []*task // every task whose process has not been reaped
+	desired     int
+	revision    int
+	deployment  *Deployment
+	seq         int
+	replaced    []string // why tasks were lost, for the events of their replacements
+	backoff     time.Duration
+	nextStart   time.Time
+	lastFailure time.Time      // of the last task that did not start
+	bg          sync.WaitGroup // the goroutines that register and stop tasks
+	running     bool
+	ctx         context.Context // Run's, for the goroutines it starts
 }
 
 // Deployment is a rolling deployment in progress.

@@ -37,13 +37,14 @@ type task struct {
 	exited  chan struct{} // closed when the process has exited; exitErr is set before
 	exitErr error
 
-	state      TaskState
-	registered bool
-	stopReason string
-	prev       usage // the last /proc reading
-	cpu        float64
-	rss        uint64
-	measured   bool // cpu covers a whole sampling interval
+	state       TaskState
+	registered  bool
+	stopReason  string
+	prev        usage // the last /proc reading
+	cpu         float64
+	rss         uint64
+	measured    bool // cpu covers a whole sampling interval
+	healthySeen bool
 }
 
 // hasExited reports whether the process has exited.
