@@ -275,3 +275,61 @@ func TestUsageIsReported(t *testing.T) {
 	}
 	_ = os.Getpid
 }
+
+// TestCrashingTaskBacksOff: a task that cannot start is replaced with a growing delay, not in
+// a busy loop.
+func TestCrashingTaskBacksOff(t *testing.T) {
+	cfg := testConfig(t, newGroup(t))
+	cfg.Command = taskCommand(testAddrEnv + "=256.0.0.1:1") // cannot listen: exits with status 1
+	s := run(t, cfg)
+	st := waitFor(t, s, 15*time.Second, "three replacements", func(st Status) bool {
+		n := 0
+		for _, e := range st.Events {
+			if e.Kind == EventTaskReplaced {
+				n++
+			}
+		}
+		return n >= 3
+	})
+	var times []time.Time // of the replacements, oldest first
+	for _, e := range slices.Backward(st.Events) {
+		if e.Kind == EventTaskReplaced {
+			times = append(times, e.Time)
+		}
+	}
+	if gap := times[2].Sub(times[0]); gap < time.Second {
+		t.Errorf("three replacements within %s: no backoff", gap)
+	}
+	if !strings.Contains(st.Events[len(st.Events)-1].Message, "exit status 1") {
+		t.Errorf("the event does not say how the task ended: %q", st.Events[len(st.Events)-1].Message)
+	}
+}
+
+// TestSetDesired scales by hand, as update-service --desired-count: the newest task goes first.
+func TestSetDesired(t *testing.T) {
+	s := run(t, testConfig(t, newGroup(t)))
+	waitFor(t, s, 20*time.Second, "two healthy tasks", Steady)
+	if err := s.SetDesired(3); err != nil {
+		t.Fatal(err)
+	}
+	st := waitFor(t, s, 20*time.Second, "three healthy tasks", func(st Status) bool { return st.Desired == 3 && Steady(st) })
+	newest := st.Tasks[0]
+	for _, ts := range st.Tasks {
+		if ts.StartedAt.After(newest.StartedAt) {
+			newest = ts
+		}
+	}
+	if err := s.SetDesired(2); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, s, 20*time.Second, "two healthy tasks", func(st Status) bool { return st.Desired == 2 && Steady(st) })
+	if slices.Contains(ids(st), newest.ID) {
+		t.Errorf("scale-in kept the newest task %s and stopped an older one: %v", newest.ID, ids(st))
+	}
+	if !s.StopTask(st.Tasks[0].ID, "by hand") {
+		t.Fatal("StopTask did not find a running task")
+	}
+	waitFor(t, s, 20*time.Second, "the stopped task replaced", func(st Status) bool {
+		return Steady(st) && hasEvent(st, EventTaskReplaced, "stopped (by hand)")
+	})
+}
