@@ -40,8 +40,12 @@ func TestTaskLimits(t *testing.T) {
 		}
 		t.Skipf("task limits not applicable on this machine (cgroups mounted: %v): %v", cgroupsMounted(), err)
 	}
-	cfg := testConfig(t, newGroup(t))
+	burn := filepath.Join(t.TempDir(), "burn")
+	cfg := testConfig(t, newGroup(t), testBurnEnv+"="+burn, testDutyEnv+"=100")
 	cfg.TaskLimits = true
+	// A 500 ms window overlaps at most 6 CFS periods of 25 ms quota each: 150 ms, 120 %, plus a
+	// tick or two of /proc resolution.
+	cfg.SampleInterval = 500 * time.Millisecond
 	s := run(t, cfg)
 	st := waitFor(t, s, 20*time.Second, "two healthy tasks", Steady)
 	if !strings.Contains(st.Limits, "cgroup of 256 CPU units and 512 MiB") {
@@ -86,6 +90,28 @@ func TestTaskLimits(t *testing.T) {
 			}
 		}
 	}
+	// A task spinning on a whole CPU is held to its quarter: about 100 % of its vCPU, where it
+	// would show up to 400 % without the quota. (On a busy machine it may get less.)
+	if err := os.WriteFile(burn, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, s, 10*time.Second, "tasks burning", func(st Status) bool {
+		return !slices.ContainsFunc(st.Tasks, func(ts TaskStatus) bool { return ts.CPUPercent == nil || *ts.CPUPercent < 50 })
+	})
+	peak := 0.0
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		for _, ts := range s.Status().Tasks {
+			peak = max(peak, *ts.CPUPercent)
+		}
+	}
+	if err := os.Remove(burn); err != nil {
+		t.Fatal(err)
+	}
+	if peak > 150 {
+		t.Errorf("a spinning task reached %.0f%% of its vCPU: the cpu quota does not hold it", peak)
+	}
+	t.Logf("spinning tasks in cgroups of 256 CPU units: peak %.0f%% of their vCPU", peak)
+
 	// A task that dies leaves no cgroup behind.
 	victim := st.Tasks[0]
 	if err := syscall.Kill(victim.PID, syscall.SIGKILL); err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -22,6 +23,7 @@ const (
 	testTaskEnv  = "DECAGON_ECS_TEST_TASK"
 	testAddrEnv  = "DECAGON_ECS_TEST_ADDR"
 	testBurnEnv  = "DECAGON_ECS_TEST_BURN" // a file: while it exists, the task burns CPU
+	testDutyEnv  = "DECAGON_ECS_TEST_DUTY" // percent of one CPU the burn takes: 25 by default
 	testDelayEnv = "DECAGON_ECS_TEST_START_DELAY"
 )
 
@@ -63,7 +65,11 @@ func runTestTask() int {
 		return 1
 	}
 	if burn := os.Getenv(testBurnEnv); burn != "" {
-		go burnWhile(burn)
+		duty, err := strconv.Atoi(os.Getenv(testDutyEnv))
+		if err != nil {
+			duty = 25
+		}
+		go burnWhile(burn, time.Duration(duty)*20*time.Millisecond/100)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	sig := make(chan os.Signal, 1)
@@ -80,17 +86,19 @@ func runTestTask() int {
 	return 0
 }
 
-// burnWhile keeps a quarter of one CPU busy (5 ms of every 20) while the file exists: all of a
-// 256-unit task's vCPU, whether or not a cgroup holds it there.
-func burnWhile(file string) {
+// burnWhile keeps one CPU busy for busy of every 20 ms while the file exists: by default 5 ms,
+// all of a 256-unit task's vCPU whether or not a cgroup holds it there.
+func burnWhile(file string, busy time.Duration) {
 	for {
 		if _, err := os.Stat(file); err != nil {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
 		start := time.Now()
-		for time.Since(start) < 5*time.Millisecond {
+		for time.Since(start) < busy {
 		}
-		time.Sleep(15 * time.Millisecond)
+		if busy < 20*time.Millisecond {
+			time.Sleep(20*time.Millisecond - busy)
+		}
 	}
 }
