@@ -73,12 +73,18 @@ func run(t *testing.T, cfg Config) *Service {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	t.Cleanup(func() {
+		last := s.Status().Tasks
 		cancel()
 		if err := <-done; err != nil {
 			t.Error(err)
 		}
 		if n := len(s.Status().Tasks); n != 0 {
 			t.Errorf("%d tasks left after Run returned", n)
+		}
+		for _, ts := range last {
+			if ts.PID > 0 && syscall.Kill(ts.PID, 0) == nil {
+				t.Errorf("task %s (pid %d) still runs after Run returned", ts.ID, ts.PID)
+			}
 		}
 	})
 	return s
