@@ -33,8 +33,9 @@
 //
 // The scheduler needs three things of the load balancer, the Targets interface (register,
 // deregister-and-drain, health); GroupTargets adapts a *balancer.Group to it. This package
-// imports internal/balancer (for that adapter), internal/scaling and internal/topology; it
-// knows nothing of HTTP routing, the edge or the services' code.
+// imports the root package (error codes), internal/balancer (for that adapter),
+// internal/scaling and internal/topology; it knows nothing of HTTP routing, the edge or the
+// services' code.
 //
 // # INTEGRATION (decagon dev, second round)
 //
@@ -43,11 +44,9 @@
 //	g, _ := edge.Group(svc.Name)
 //	cfg := ecs.ConfigFor(svc)                  // counts, 50/100, cpu/memory
 //	cfg.Targets = ecs.GroupTargets(g)
-//	cfg.Command = func(addr string) *exec.Cmd { // the same binary, one service
-//		return exec.Command(exe, "serve", "--addr", addr, "--drain", "0s",
-//			"--auth-issuer", issuer, "--auth-client-id", clientID,
-//			"--data-dir", dataDir, "--public-url", edgeURL, svc.Name) // plus the --db flags
-//	}
+//	cfg.Command = ecs.ServeCommand(exe, svc.Name, // the same binary, one service
+//		"--drain", "0s", "--auth-issuer", issuer, "--auth-client-id", clientID,
+//		"--data-dir", dataDir, "--public-url", edgeURL) // plus the --db flags
 //	cfg.TaskLimits = *taskLimits                // --task-limits
 //	sc := scaling.ConfigFor(svc, *speedup)      // --scaling-speedup
 //	cfg.Scaling = &sc
@@ -55,16 +54,18 @@
 //	s, err := ecs.New(cfg); go s.Run(ctx)       // Run returns after every task stopped
 //	s.WaitFor(ctx, ecs.Steady)                  // instead of waitReady
 //
-// exe is os.Executable(). `--drain 0s` because the target group has already drained a task
-// when it gets SIGTERM; without it each deployment step waits serve's default 10 s. Tasks
-// share the SQLite file of --data-dir (WAL) or the PostgreSQL database, and the directory
-// store with its URL secret, as replicas do today. The admin API maps: GET /_dev/services →
-// Status() of each service (desired, running, healthy, min, max, scaling.alarms with state and
-// value, deployment, events newest first); GET /_dev/targets adds the task's pid,
-// cpu_percent, memory_mib and started_at from Status().Tasks by target ID;
-// POST /_dev/services/{name}/deploy → Deploy() (409 with the error when it has no room);
-// the replica stop/start endpoints → StopTask. `--watch` rebuilds the binary at the same path
-// (build to a temporary file, then rename, so a task starting meanwhile never sees half a
-// file) and calls Deploy on every service. On shutdown, drain the edge first, then cancel
-// Run's context.
+// exe is os.Executable(), resolved once at start. `--drain 0s` because the target group has
+// already drained a task when it gets SIGTERM; without it each deployment step waits serve's
+// default 10 s. The tasks of a service are separate processes sharing --data-dir: the SQLite
+// file (several writers need WAL and a busy timeout) or PostgreSQL, and the directory store
+// with its URL secret, which in-process replicas shared by construction.
+//
+// The admin API: GET /_dev/services is Status() of each service (desired, running, healthy,
+// min, max, scaling.alarms with state and value, deployment, events newest first);
+// GET /_dev/targets adds pid, cpu_percent, memory_mib and started_at from Status().Tasks by
+// target ID; POST /_dev/services/{name}/deploy is Deploy() (its refusal is decagon.EConflict,
+// a 409 through problem.From); the replica stop and start endpoints become StopTask.
+// `--watch` rebuilds the binary to a temporary file and renames it over exe (a task starting
+// meanwhile never sees half a file), then calls Deploy on every service. On shutdown, drain
+// the edge first, then cancel Run's context.
 package ecs

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/scaling"
 	"github.com/decagon/decagon/internal/topology"
 )
@@ -219,10 +220,11 @@ func (s *Service) event(kind EventKind, format string, args ...any) {
 	s.logger.Info(e.Message, "event", string(kind))
 }
 
-// SetDesired sets the desired count, as `aws ecs update-service --desired-count` does.
+// SetDesired sets the desired count, as `aws ecs update-service --desired-count` does; a
+// negative count is decagon.EInvalid. Scaling moves it again within min..max.
 func (s *Service) SetDesired(n int) error {
 	if n < 0 {
-		return fmt.Errorf("ecs: desired count %d below 0", n)
+		return decagon.Errorf(decagon.EInvalid, "desired count %d is below 0", n)
 	}
 	s.mu.Lock()
 	s.desired = n
@@ -233,13 +235,14 @@ func (s *Service) SetDesired(n int) error {
 
 // Deploy starts a rolling deployment that replaces every task with a new one, as
 // `aws ecs update-service --force-new-deployment` does; a deployment in progress is
-// superseded. It fails when the deployment bounds leave no room to replace a task.
+// superseded. It fails with decagon.EConflict when the deployment bounds leave no room to
+// replace a task.
 func (s *Service) Deploy() (Deployment, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	lower, upper := s.bounds()
 	if s.desired > 0 && upper <= s.desired && s.desired-1 < lower {
-		return Deployment{}, fmt.Errorf("ecs: service %s: with %d tasks, minimum healthy %d%% and maximum %d%% leave no room to replace a task",
+		return Deployment{}, decagon.Errorf(decagon.EConflict, "service %s: with %d tasks, minimum healthy %d%% and maximum %d%% leave no room to replace a task",
 			s.cfg.Name, s.desired, s.cfg.Deployment.MinHealthyPercent, s.cfg.Deployment.MaxPercent)
 	}
 	s.revision++

@@ -2,6 +2,7 @@ package ecs
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/balancer"
 	"github.com/decagon/decagon/internal/topology"
 )
@@ -256,8 +258,11 @@ func TestDeployRefusedWithoutRoom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Deploy(); err == nil || !strings.Contains(err.Error(), "no room") {
-		t.Errorf("Deploy with 1 task at 50/100 = %v, want a refusal", err)
+	if _, err := s.Deploy(); !errors.Is(err, decagon.ErrConflict) || !strings.Contains(err.Error(), "no room") {
+		t.Errorf("Deploy with 1 task at 50/100 = %v, want a conflict", err)
+	}
+	if err := s.SetDesired(-1); err == nil {
+		t.Error("SetDesired(-1) accepted")
 	}
 }
 
