@@ -6,6 +6,9 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/decagon/decagon/internal/scaling"
+	"github.com/decagon/decagon/internal/topology"
 )
 
 func TestParseStatCPU(t *testing.T) {
@@ -78,4 +81,19 @@ func FuzzParseProc(f *testing.F) {
 			t.Fatalf("rss %d beyond the bound", rss)
 		}
 	})
+}
+
+func TestUtilizationFollowsTheScalingMetric(t *testing.T) {
+	for _, tc := range []struct {
+		metric string
+		want   float64
+	}{
+		{"CPUUtilization", 80},
+		{"MemoryUtilization", 25}, // 128 MiB of 512
+	} {
+		s := &Service{cfg: Config{Limits: Limits{CPU: 256, MemoryMiB: 512}, Scaling: &scaling.Config{Scaling: topology.Scaling{Metric: tc.metric}}}}
+		if got := s.utilization(80, 128<<20); got != tc.want {
+			t.Errorf("%s: %g, want %g", tc.metric, got, tc.want)
+		}
+	}
 }

@@ -254,6 +254,15 @@ func (s *Service) shutdown() {
 	s.tasks = nil
 }
 
+// utilization is a task's value of the scaling metric: CPUUtilization (cpu, in percent of
+// the task's vCPU) or MemoryUtilization (rss in percent of the task's memory).
+func (s *Service) utilization(cpu float64, rss uint64) float64 {
+	if s.cfg.Scaling != nil && s.cfg.Scaling.Scaling.Metric == "MemoryUtilization" && s.cfg.Limits.MemoryMiB > 0 {
+		return float64(rss) / float64(s.cfg.Limits.MemoryMiB<<20) * 100
+	}
+	return cpu
+}
+
 // sample reads the CPU and memory of every running task and, with scaling, records the
 // datapoint and applies the policies' decisions.
 func (s *Service) sample() {
@@ -280,7 +289,7 @@ func (s *Service) sample() {
 		}
 		if !t.prev.at.IsZero() {
 			t.cpu, t.measured = cpuPercent(t.prev, readings[i], vcpu), true
-			values = append(values, t.cpu)
+			values = append(values, s.utilization(t.cpu, readings[i].rss))
 		}
 		t.prev, t.rss = readings[i], readings[i].rss
 	}
