@@ -164,7 +164,11 @@ func TestUnhealthyTaskIsReplaced(t *testing.T) {
 // no request fails.
 func TestRollingDeployment(t *testing.T) {
 	g := newGroup(t)
-	s := run(t, testConfig(t, g))
+	cfg := testConfig(t, g)
+	order := &drainFirst{Targets: cfg.Targets}
+	cfg.Targets = order
+	s := run(t, cfg)
+	order.s.Store(s)
 	before := waitFor(t, s, 20*time.Second, "two healthy tasks", Steady)
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -240,11 +244,49 @@ func TestRollingDeployment(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Errorf("%d of %d requests failed during the deployment; first: %v", failed.Load(), sent.Load(), firstErr.Load())
 	}
+	if drained, early := order.result(); drained != 2 || len(early) > 0 {
+		t.Errorf("%d old tasks drained; stopped before their drain ended: %v", drained, early)
+	}
 	if !hasEvent(after, EventDeploymentStarted, "deployment 1 started") {
 		t.Errorf("no deployment-started event: %+v", after.Events)
 	}
 	t.Logf("deployment of 2 tasks at 50/100: %s, %d requests, %d failed, min healthy %d, max processes %d",
 		took.Round(time.Millisecond), sent.Load(), failed.Load(), minHealthy, maxAlive)
+}
+
+// drainFirst checks, as each deregistration returns, that the task's process still runs:
+// the drain ends before the task is signalled.
+type drainFirst struct {
+	Targets
+	s       atomic.Pointer[Service]
+	mu      sync.Mutex
+	drained int
+	early   []string
+}
+
+func (d *drainFirst) Deregister(ctx context.Context, id string) error {
+	err := d.Targets.Deregister(ctx, id)
+	s := d.s.Load()
+	if s == nil || err != nil {
+		return err
+	}
+	for _, ts := range s.Status().Tasks {
+		if ts.ID == id && ts.State == TaskStopping {
+			d.mu.Lock()
+			d.drained++
+			if syscall.Kill(ts.PID, 0) != nil {
+				d.early = append(d.early, id)
+			}
+			d.mu.Unlock()
+		}
+	}
+	return nil
+}
+
+func (d *drainFirst) result() (int, []string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.drained, slices.Clone(d.early)
 }
 
 type statusError struct{ code int }
