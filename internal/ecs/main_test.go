@@ -25,11 +25,15 @@ const (
 	testBurnEnv  = "DECAGON_ECS_TEST_BURN" // a file: while it exists, the task burns CPU
 	testDutyEnv  = "DECAGON_ECS_TEST_DUTY" // percent of one CPU the burn takes: 25 by default
 	testDelayEnv = "DECAGON_ECS_TEST_START_DELAY"
+	testStackEnv = "DECAGON_ECS_TEST_STACK" // run a service of one task, print its pid, wait
 )
 
 func TestMain(m *testing.M) {
 	if os.Getenv(testTaskEnv) == "1" {
 		os.Exit(runTestTask())
+	}
+	if os.Getenv(testStackEnv) == "1" {
+		os.Exit(runTestStack())
 	}
 	os.Exit(m.Run())
 }
