@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -42,6 +43,9 @@ func TestForwardedHeaders(t *testing.T) {
 		{"garbage list dropped even from trusted peer", loopback,
 			[]string{"X-Forwarded-For", "203.0.113.7, <script>"},
 			"127.0.0.1", "127.0.0.1", "http", ""},
+		{"garbage left of the client ignored", loopback,
+			[]string{"X-Forwarded-For", "<script>, 203.0.113.7"},
+			"203.0.113.7, 127.0.0.1", "203.0.113.7", "http", ""},
 		{"bad proto ignored", loopback,
 			[]string{"X-Forwarded-Proto", "gopher"},
 			"127.0.0.1", "127.0.0.1", "http", ""},
@@ -151,10 +155,52 @@ func TestParseTrustedProxies(t *testing.T) {
 	}
 }
 
+// TestClientIP walks X-Forwarded-For from the right, as issue 11's review asked: behind a
+// trusted proxy, the first entry that is not a trusted proxy is the client, and a malformed
+// entry never lets the client pose as the proxy (which lifted blocks and rate limits).
+func TestClientIP(t *testing.T) {
+	tp, err := ParseTrustedProxies("127.0.0.1/32, 10.0.0.0/8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, peer, xff  string
+		wantClient, want string // want is the X-Forwarded-For sent on
+	}{
+		{"no header", "127.0.0.1:1", "", "127.0.0.1", "127.0.0.1"},
+		{"one client", "127.0.0.1:1", "9.9.9.9", "9.9.9.9", "9.9.9.9, 127.0.0.1"},
+		{"garbage left of the client", "127.0.0.1:1", "x, 127.0.0.66", "127.0.0.66", "127.0.0.66, 127.0.0.1"},
+		{"unknown left of the client", "127.0.0.1:1", "unknown, 9.9.9.9", "9.9.9.9", "9.9.9.9, 127.0.0.1"},
+		{"forged left part ignored", "127.0.0.1:1", "1.1.1.1, 9.9.9.9", "9.9.9.9", "1.1.1.1, 9.9.9.9, 127.0.0.1"},
+		{"trusted hops skipped", "127.0.0.1:1", "9.9.9.9, 10.0.0.7, 10.0.0.8", "9.9.9.9", "9.9.9.9, 10.0.0.7, 10.0.0.8, 127.0.0.1"},
+		{"garbage in the client's place: the proxy", "127.0.0.1:1", "9.9.9.9, unknown", "127.0.0.1", "127.0.0.1"},
+		{"garbage behind a trusted hop: that hop", "127.0.0.1:1", "9.9.9.9, unknown, 10.0.0.7", "10.0.0.7", "10.0.0.7, 127.0.0.1"},
+		{"every hop trusted: the left-most", "127.0.0.1:1", "10.0.0.7, 10.0.0.8", "10.0.0.7", "10.0.0.7, 10.0.0.8, 127.0.0.1"},
+		{"ports and brackets", "127.0.0.1:1", "[2001:db8::1]:443, 9.9.9.9:80", "9.9.9.9", "2001:db8::1, 9.9.9.9, 127.0.0.1"},
+		{"long forged prefix", "127.0.0.1:1", strings.Repeat("1.1.1.1, ", 100) + "9.9.9.9", "9.9.9.9", strings.Repeat("1.1.1.1, ", 31) + "9.9.9.9, 127.0.0.1"},
+		{"untrusted peer's header dropped", "192.0.2.1:1", "9.9.9.9", "192.0.2.1", "192.0.2.1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var xff []string
+			if tc.xff != "" {
+				xff = []string{tc.xff}
+			}
+			header, client := tp.forwardedFor(tc.peer, xff)
+			if client != tc.wantClient || header != tc.want {
+				t.Fatalf("forwardedFor(%q) = %q, %q; want %q, %q", tc.xff, header, client, tc.want, tc.wantClient)
+			}
+		})
+	}
+}
+
 // FuzzForwardedFor: any header list from an untrusted or trusted peer yields a header made of
-// addresses only, ending with the peer, and a client address; never a panic.
+// addresses only, ending with the peer, and a client that is the peer or one of those
+// addresses; from a trusted peer, a well-formed untrusted right-most entry is the client
+// whatever lies to its left; from an untrusted peer, the peer is.
 func FuzzForwardedFor(f *testing.F) {
-	for _, s := range []string{"1.2.3.4", "1.2.3.4, 5.6.7.8", "[::1]:80, 10.0.0.1", "unknown", "", ",,,", "::ffff:127.0.0.1", "1.2.3.4\r\nX: y"} {
+	for _, s := range []string{"1.2.3.4", "1.2.3.4, 5.6.7.8", "[::1]:80, 10.0.0.1", "unknown", "", ",,,",
+		"::ffff:127.0.0.1", "1.2.3.4\r\nX: y", "x, 127.0.0.66", "unknown, 9.9.9.9", "9.9.9.9, unknown"} {
 		f.Add(s, true)
 		f.Add(s, false)
 	}
@@ -165,16 +211,41 @@ func FuzzForwardedFor(f *testing.F) {
 			tp = trusted
 		}
 		header, client := tp.forwardedFor("127.0.0.1:5555", []string{xff})
+		if h2, c2 := tp.forwardedFor("127.0.0.1:5555", []string{xff}); h2 != header || c2 != client {
+			t.Fatalf("same input, other answer: %q %q then %q %q", header, client, h2, c2)
+		}
 		if !strings.HasSuffix(header, "127.0.0.1") {
 			t.Fatalf("header %q does not end with the peer", header)
 		}
-		for _, part := range strings.Split(header, ", ") {
+		parts := strings.Split(header, ", ")
+		for _, part := range parts {
 			if _, err := netip.ParseAddr(part); err != nil {
 				t.Fatalf("header %q holds %q", header, part)
 			}
 		}
 		if _, err := netip.ParseAddr(client); err != nil {
 			t.Fatalf("client %q", client)
+		}
+		if !slices.Contains(parts, client) {
+			t.Fatalf("client %q is neither the peer nor a hop of %q", client, header)
+		}
+		if !trust {
+			if client != "127.0.0.1" || header != "127.0.0.1" {
+				t.Fatalf("untrusted peer: header %q client %q", header, client)
+			}
+			return
+		}
+		// The right-most entry, read independently of the edge's parser: when it is a plain
+		// address outside the trusted networks, it is the client, whatever lies to its left.
+		entries := strings.Split(xff, ",")
+		last := ""
+		for i := len(entries) - 1; i >= 0 && last == ""; i-- {
+			last = strings.TrimSpace(entries[i])
+		}
+		if a, err := netip.ParseAddr(last); err == nil && a.Zone() == "" && !tp.Contains(a) {
+			if client != a.Unmap().String() {
+				t.Fatalf("xff %q: client %q, want the right-most untrusted entry %s", xff, client, a.Unmap())
+			}
 		}
 	})
 }
