@@ -94,6 +94,10 @@ type Edge struct {
 	logger     *slog.Logger
 	filterOpts [3]*openapi3filter.Options
 	pool       sync.Pool
+
+	// plainForward and plainParams switch the second paths off (the balancer's Forward, the
+	// hand-written parameter checks), for the benchmarks that weigh them.
+	plainForward, plainParams bool
 }
 
 type mount struct {

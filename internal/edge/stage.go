@@ -187,7 +187,7 @@ func (e *Edge) route(x *exchange, w http.ResponseWriter, r *http.Request) {
 // idempotent method over the balancer's pooled fast path, others through the
 // httputil.ReverseProxy, which streams bodies both ways.
 func (e *Edge) forward(x *exchange, w http.ResponseWriter, r *http.Request, op *operation) {
-	if balancer.ForwardsMethod(r.Method) && !hasBody(r) && r.Header["Upgrade"] == nil {
+	if !e.plainForward && balancer.ForwardsMethod(r.Method) && !hasBody(r) && r.Header["Upgrade"] == nil {
 		// Everything lives in the pooled exchange: no allocation for the forward itself. The
 		// client going away does not cancel the exchange (the deadline bounds it), which
 		// saves registering with the request context each time.
