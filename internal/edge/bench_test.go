@@ -138,7 +138,7 @@ func serveLoop(b *testing.B, e *Edge, url, token string) {
 // BenchmarkForwardPaths weighs the balancer's pooled Forward against httputil.ReverseProxy in
 // the same run (issue 10, item 4), on an authorized GET /Test/test/{id}. Compare with
 //
-//	go test -run '^$' -bench 'Paths' -benchmem -count 6 ./internal/edge > paths.txt
+//	go test -run '^$' -bench ForwardPaths -benchmem -count 6 ./internal/edge > paths.txt
 //	benchstat -col /forward paths.txt
 func BenchmarkForwardPaths(b *testing.B) {
 	e, tok := benchEdge(b)
@@ -149,22 +149,6 @@ func BenchmarkForwardPaths(b *testing.B) {
 		b.Run("forward="+v.name, func(b *testing.B) {
 			e.plainForward = v.plain
 			serveLoop(b, e, "http://127.0.0.1:8080/Test/test/"+uuid1, tok)
-		})
-	}
-}
-
-// BenchmarkParamPaths weighs the hand-written parameter checks against kin-openapi alone in
-// the same run, on an authorized GET /Test/test?limit=5&cursor=abc (forwarded the plain way).
-func BenchmarkParamPaths(b *testing.B) {
-	e, tok := benchEdge(b)
-	e.plainForward = true
-	for _, v := range []struct {
-		name  string
-		plain bool
-	}{{"fastparams", false}, {"kinopenapi", true}} {
-		b.Run("params="+v.name, func(b *testing.B) {
-			e.plainParams = v.plain
-			serveLoop(b, e, "http://127.0.0.1:8080/Test/test?limit=5&cursor=abc", tok)
 		})
 	}
 }
