@@ -42,7 +42,8 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
-// ErrNoHealthyTarget is returned when a group has no healthy target to send a request to.
+// ErrNoHealthyTarget is returned when a group has no target to send a request to: none is
+// registered, or every one is draining or refuses connections (see Pick).
 var ErrNoHealthyTarget = errors.New("no healthy target")
 
 // DefaultDeregistrationDelay is how long a draining target may finish in-flight requests when
@@ -94,6 +95,9 @@ type Target struct {
 
 	state       atomic.Int32
 	outstanding atomic.Int64
+	// refused is set while the target's last health check could not connect: nothing
+	// listens there (a stopped replica), so failing open to it would only fail again.
+	refused atomic.Bool
 	pool        pool // idle connections of Forward
 	stop        chan struct{}
 	removed     chan struct{}
@@ -247,6 +251,16 @@ func (g *Group) Close() {
 // Pick returns the healthy target with the fewest outstanding requests, skipping except (which
 // may be nil); ties go to the targets in turn. The caller must call Release when the request to
 // the target is done.
+//
+// When no target is healthy, Pick fails open as an ALB does (ELB User Guide, "Health checks
+// for Application Load Balancer target groups": a group with only unhealthy registered targets
+// routes to all of them): it picks among the unhealthy targets, so that a shared dependency failing every health check at once (the database) does
+// not turn into a 503 from the load balancer, and requests succeed again as soon as the
+// targets can serve, without waiting for their healthy threshold. Initial targets are not
+// among them (their registration is in progress, as in ALB), nor draining ones (deregistered:
+// ALB sends them nothing new), nor ones whose last health check could not even connect (a
+// stopped replica, which ECS would have deregistered); with only those left, Pick returns
+// ErrNoHealthyTarget.
 func (g *Group) Pick(except *Target) (*Target, error) {
 	ts := *g.targets.Load()
 	n := len(ts)
@@ -254,19 +268,30 @@ func (g *Group) Pick(except *Target) (*Target, error) {
 		return nil, ErrNoHealthyTarget
 	}
 	start := int(g.rr.Add(1) % uint32(n))
-	var best *Target
-	var bestLoad int64
+	var best, open *Target
+	var bestLoad, openLoad int64
 	for i := 0; i < n; i++ {
 		t := ts[(start+i)%n]
-		if t == except || State(t.state.Load()) != StateHealthy {
+		if t == except {
 			continue
 		}
-		if load := t.outstanding.Load(); best == nil || load < bestLoad {
-			best, bestLoad = t, load
+		load := t.outstanding.Load()
+		switch State(t.state.Load()) {
+		case StateHealthy:
+			if best == nil || load < bestLoad {
+				best, bestLoad = t, load
+			}
+		case StateUnhealthy:
+			if !t.refused.Load() && (open == nil || load < openLoad) {
+				open, openLoad = t, load
+			}
 		}
 	}
 	if best == nil {
-		return nil, ErrNoHealthyTarget
+		if open == nil {
+			return nil, ErrNoHealthyTarget
+		}
+		best = open
 	}
 	best.outstanding.Add(1)
 	return best, nil

@@ -10,7 +10,9 @@
 //	unhealthy --HealthyThreshold successes-->    healthy
 //	any       --Deregister-->                    draining --idle or delay passed--> removed
 //
-// Only healthy targets receive requests. A check succeeds when the target answers the check
+// Only healthy targets receive requests, unless none is healthy: then the group fails open as
+// an ALB does and sends requests to the unhealthy targets that still accept connections (see
+// [Group.Pick]). A check succeeds when the target answers the check
 // path within the timeout with one of the success codes; the first check runs at registration,
 // the next ones every interval.
 //

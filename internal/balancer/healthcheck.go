@@ -84,6 +84,7 @@ func (g *Group) runChecks(t *Target) {
 	defer tick.Stop()
 	for {
 		err := g.checkOnce(t, url)
+		t.refused.Store(err != nil && isDialError(err))
 		if err == nil {
 			ok, fail = ok+1, 0
 			if ok >= g.check.HealthyThreshold && t.State() != StateHealthy {

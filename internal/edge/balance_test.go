@@ -168,15 +168,31 @@ func TestHealthChecks(t *testing.T) {
 	b.restart()
 	eventually(t, 2*time.Second, "b healthy after restart", func() bool { return state("tests-2") == balancer.StateHealthy })
 
-	// With no healthy target the edge answers 503.
+	// With no healthy target the group fails open, as an ALB does: requests still reach the
+	// targets (issue 11, item 8), and they answer.
 	a.health.Store(500)
 	b.health.Store(500)
 	eventually(t, 2*time.Second, "both unhealthy", func() bool {
 		return state("tests-1") == balancer.StateUnhealthy && state("tests-2") == balancer.StateUnhealthy
 	})
+	for i := range 4 {
+		if r := h.do("GET", "/health-check", ""); r.status != 200 {
+			t.Fatalf("request %d with every target unhealthy: %d %s, want fail open", i, r.status, r.body)
+		}
+	}
+	// With every target gone (nothing listens), the edge answers 503 itself.
+	a.stop()
+	b.stop()
+	eventually(t, 3*time.Second, "no target to fail open to", func() bool {
+		tg, err := g.Pick(nil)
+		if err == nil {
+			g.Release(tg)
+		}
+		return err != nil
+	})
 	r := h.do("GET", "/health-check", "")
 	if r.status != 503 {
-		t.Fatalf("no healthy target: %d", r.status)
+		t.Fatalf("no target left: %d", r.status)
 	}
 	if p := r.problem(t); p["detail"] != "no healthy target" {
 		t.Fatalf("problem %v", p)
