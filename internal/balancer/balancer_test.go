@@ -3,9 +3,12 @@ package balancer
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,7 +166,10 @@ func TestPickLeastOutstanding(t *testing.T) {
 	}
 }
 
-func TestRoundTripRetriesDialErrorsOnce(t *testing.T) {
+// TestRoundTripRetriesNeverSent: a request whose target refuses the connection never reached
+// it, so it goes to another target whatever its method — POSTs with a body included (issue
+// 11, item 5: a stopped replica failed POSTs with 502 until its checks took it out).
+func TestRoundTripRetriesNeverSent(t *testing.T) {
 	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
 	g := newGroup(t, hc)
 	dead, live := newTarget(t), newTarget(t)
@@ -171,36 +177,127 @@ func TestRoundTripRetriesDialErrorsOnce(t *testing.T) {
 	_ = g.Register("live", live.addr())
 	waitState(t, g, "dead", StateHealthy)
 	waitState(t, g, "live", StateHealthy)
-	dead.Close()
-	for i := range 6 {
-		req, _ := http.NewRequest("GET", "http://tests/x", nil)
-		tr := &Trace{}
-		req = req.WithContext(WithTrace(req.Context(), tr))
-		resp, err := Groups{"tests": g}.RoundTrip(req)
-		if err != nil {
-			t.Fatalf("GET %d: %v", i, err)
+	dead.Close() // the listener is gone: connections are refused
+	for _, method := range []string{"GET", "DELETE", "POST", "PATCH", "PUT"} {
+		for i := range 4 { // ties rotate: some of these pick the dead target first
+			req, _ := http.NewRequest(method, "http://tests/x", strings.NewReader(`{"name":"x"}`))
+			tr := &Trace{}
+			req = req.WithContext(WithTrace(req.Context(), tr))
+			resp, err := Groups{"tests": g}.RoundTrip(req)
+			if err != nil {
+				t.Fatalf("%s %d: %v", method, i, err)
+			}
+			resp.Body.Close()
+			if tr.Target != live.addr() {
+				t.Fatalf("%s %d served by %s", method, i, tr.Target)
+			}
 		}
-		resp.Body.Close()
-		if tr.Target != live.addr() {
-			t.Fatalf("served by %s", tr.Target)
-		}
-	}
-	var failed int
-	for range 6 {
-		req, _ := http.NewRequest("POST", "http://tests/x", http.NoBody)
-		resp, err := g.RoundTrip(req)
-		if err != nil {
-			failed++
-			continue
-		}
-		resp.Body.Close()
-	}
-	if failed == 0 {
-		t.Fatal("POSTs were retried on another target")
 	}
 	for _, tg := range g.Targets() {
 		if tg.Outstanding() != 0 {
 			t.Fatalf("%s has %d outstanding after all bodies closed", tg.ID, tg.Outstanding())
 		}
+	}
+}
+
+// resetListener accepts connections and resets each at once (RST, not FIN), as a process
+// whose listener closes with connections still in its backlog does.
+func resetListener(t *testing.T, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen %s: %v", addr, err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_ = c.(*net.TCPConn).SetLinger(0)
+			c.Close()
+		}
+	}()
+}
+
+// TestRoundTripResetBeforeWrite: a connection reset before one byte of the request was
+// written means the target never saw the request: a POST goes to another target. A POST
+// whose bytes were written before the target went away is not sent again.
+func TestRoundTripResetBeforeWrite(t *testing.T) {
+	// The dial waits for the target's reset before handing the connection to the transport,
+	// so the request is surely written to a connection that is already dead.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, network, addr)
+		if err != nil || addr != resetAddr.Load() {
+			return c, err
+		}
+		_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		_, _ = c.Read(make([]byte, 1)) // returns on the reset
+		_ = c.SetReadDeadline(time.Time{})
+		return c, nil
+	}
+	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	g, err := New(Config{Name: "tests", HealthCheck: hc, Transport: newTransport(dial), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(g.Close)
+	resetting, live := newTarget(t), newTarget(t)
+	addr := resetting.addr()
+	_ = g.Register("resetting", addr)
+	_ = g.Register("live", live.addr())
+	waitState(t, g, "resetting", StateHealthy)
+	waitState(t, g, "live", StateHealthy)
+	resetting.Close()
+	resetListener(t, addr) // same address, still "healthy": the next check is an hour away
+	resetAddr.Store(addr)
+	t.Cleanup(func() { resetAddr.Store("") })
+	for i := range 6 {
+		req, _ := http.NewRequest("POST", "http://tests/x", strings.NewReader(`{"name":"x"}`))
+		tr := &Trace{}
+		resp, err := g.RoundTrip(req.WithContext(WithTrace(req.Context(), tr)))
+		if err != nil {
+			t.Fatalf("POST %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if tr.Target != live.addr() {
+			t.Fatalf("POST %d served by %s", i, tr.Target)
+		}
+	}
+}
+
+// resetAddr is the address whose dials TestRoundTripResetBeforeWrite delays until reset.
+var resetAddr atomic.Value
+
+func init() { resetAddr.Store("") }
+
+// TestRoundTripNoRetryOnceSent: a POST the target read (and then dropped the connection
+// without answering) may have been acted on: it is not sent again.
+func TestRoundTripNoRetryOnceSent(t *testing.T) {
+	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	g := newGroup(t, hc)
+	var posts atomic.Int64
+	dropper := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health-check" {
+			return
+		}
+		posts.Add(1)
+		_, _ = io.Copy(io.Discard, r.Body)
+		c, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			c.Close()
+		}
+	}))
+	t.Cleanup(dropper.Close)
+	_ = g.Register("dropper", dropper.Listener.Addr().String())
+	waitState(t, g, "dropper", StateHealthy)
+	req, _ := http.NewRequest("POST", "http://tests/x", strings.NewReader(`{"name":"x"}`))
+	if resp, err := g.RoundTrip(req); err == nil {
+		resp.Body.Close()
+		t.Fatal("a POST dropped by its target succeeded")
+	}
+	if n := posts.Load(); n != 1 {
+		t.Fatalf("the target saw the POST %d times, want once", n)
 	}
 }

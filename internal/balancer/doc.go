@@ -18,6 +18,7 @@
 //
 // [Group.RoundTrip] forwards one request to a target: the caller puts the group's name in the
 // request URL's host and the group replaces it with the picked target's address. A request
-// whose connection to the target could not be established (a dial error, never a response) is
-// retried once on another target when its method is idempotent and its body can be sent again.
+// that never reached its target (the connection was refused, or broke before one byte of the
+// request was written) is sent once more to another target, whatever its method, when its body
+// can be sent again; what was sent, even in part, never is.
 package balancer

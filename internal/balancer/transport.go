@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"sync/atomic"
 	"time"
 )
@@ -16,12 +17,21 @@ import (
 // environment, no transparent compression (the client's Accept-Encoding passes through), and
 // HTTP/1.1 as an ALB speaks to its targets by default.
 func NewTransport() *http.Transport {
+	return newTransport((&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext)
+}
+
+// newTransport is NewTransport with its own dial function, whose connections are counted (see
+// countingConn).
+func newTransport(dial func(ctx context.Context, network, addr string) (net.Conn, error)) *http.Transport {
 	return &http.Transport{
 		Proxy: nil,
-		DialContext: (&net.Dialer{
-			Timeout:   2 * time.Second,
-			KeepAlive: 30 * time.Second,
-		}).DialContext,
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			c, err := dial(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return &countingConn{Conn: c}, nil
+		},
 		MaxIdleConns:          4096,
 		MaxIdleConnsPerHost:   1024,
 		IdleConnTimeout:       60 * time.Second,
@@ -56,8 +66,12 @@ func WithTrace(ctx context.Context, tr *Trace) context.Context {
 // own outbound copy, as httputil.ReverseProxy makes one, so nobody else sees the change). The
 // target counts as outstanding until the response body is closed.
 //
-// When the connection to the target cannot be established and the request is idempotent with a
-// body that can be sent again, it is retried once on another target.
+// A request that never reached its target — the connection could not be established, or it
+// broke before one byte of the request was written to it — is sent once more to another
+// target, whatever its method: the target cannot have acted on it. (A stopped replica refuses
+// connections until its health checks take it out; without this, a POST in that window
+// failed with 502.) Its body must be empty or replayable (GetBody), since the transport may
+// have read some of it into its buffers. What was sent, even in part, is never sent again.
 func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 	tr, _ := req.Context().Value(traceKey{}).(*Trace)
 	var tried *Target
@@ -74,13 +88,14 @@ func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 				tr.Start = time.Now()
 			}
 		}
-		resp, err := g.transport.RoundTrip(req)
+		var sent sendTrace
+		resp, err := g.transport.RoundTrip(sent.watch(req))
 		if err == nil {
 			resp.Body = &releaseBody{ReadCloser: resp.Body, g: g, t: t}
 			return resp, nil
 		}
 		g.Release(t)
-		if attempt > 1 || !isDialError(err) || !replayable(req) {
+		if attempt > 1 || !(isDialError(err) || sent.nothingWritten()) || !rewindable(req) {
 			return nil, err
 		}
 		if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
@@ -88,9 +103,50 @@ func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 				return nil, err
 			}
 		}
-		g.logger.Debug("retrying on another target", "target", t.ID, "addr", t.Addr, "err", err)
+		g.logger.Debug("retrying on another target: the request never reached the first", "target", t.ID, "addr", t.Addr, "err", err)
 		tried = t
 	}
+}
+
+// countingConn counts the bytes written to a connection to a target, so that RoundTrip can
+// tell a request that never left from one the target may have read.
+type countingConn struct {
+	net.Conn
+	written atomic.Int64
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	c.written.Add(int64(n))
+	return n, err
+}
+
+// sendTrace notes the connection a request got and how much had been written to it then.
+type sendTrace struct {
+	conn  *countingConn
+	start int64
+	got   bool // a connection was handed out, ours or not
+}
+
+// watch returns req with a client trace that fills s.
+func (s *sendTrace) watch(req *http.Request) *http.Request {
+	trace := &httptrace.ClientTrace{GotConn: func(info httptrace.GotConnInfo) {
+		s.got = true
+		if c, ok := info.Conn.(*countingConn); ok {
+			s.conn, s.start = c, c.written.Load()
+		}
+	}}
+	return req.WithContext(httptrace.WithClientTrace(req.Context(), trace))
+}
+
+// nothingWritten reports whether the request surely never reached the target: no connection
+// was handed out, or not one byte was written to the one that was. A connection of another
+// transport than NewTransport's cannot be told: it counts as written to.
+func (s *sendTrace) nothingWritten() bool {
+	if !s.got {
+		return true
+	}
+	return s.conn != nil && s.conn.written.Load() == s.start
 }
 
 // releaseBody releases the target once, when the response body is closed.
@@ -116,14 +172,9 @@ func isDialError(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// replayable reports whether req may be sent a second time: an idempotent method and a body
-// that is empty or can be had again.
-func replayable(req *http.Request) bool {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodPut, http.MethodDelete, http.MethodTrace:
-	default:
-		return false
-	}
+// rewindable reports whether req's body can be sent a second time: none, or one GetBody
+// returns again.
+func rewindable(req *http.Request) bool {
 	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
 }
 
