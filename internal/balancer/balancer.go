@@ -98,9 +98,9 @@ type Target struct {
 	// refused is set while the target's last health check could not connect: nothing
 	// listens there (a stopped replica), so failing open to it would only fail again.
 	refused atomic.Bool
-	pool        pool // idle connections of Forward
-	stop        chan struct{}
-	removed     chan struct{}
+	pool    pool // idle connections of Forward
+	stop    chan struct{}
+	removed chan struct{}
 }
 
 // State returns the target's health state.
