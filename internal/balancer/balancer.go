@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // State is the health state of a target, as an ALB reports it.
@@ -55,8 +57,9 @@ type Config struct {
 	// Name names the group (the service it serves); requests for the group carry it as their
 	// URL host.
 	Name string
-	// HealthCheck is the active health check of every target.
-	HealthCheck HealthCheck
+	// HealthCheck is the active health check of every target, as topology.Parse made it
+	// (HealthCheck.ForLocal for the local timing); required.
+	HealthCheck topology.HealthCheck
 	// Transport forwards requests to targets; a Transport from NewTransport when nil.
 	Transport http.RoundTripper
 	// DeregistrationDelay bounds how long a draining target stays: DefaultDeregistrationDelay
@@ -70,7 +73,7 @@ type Config struct {
 // for each request. It is safe for concurrent use.
 type Group struct {
 	name      string
-	check     HealthCheck
+	check     topology.HealthCheck
 	transport http.RoundTripper
 	checker   *http.Client
 	delay     time.Duration
@@ -114,8 +117,7 @@ func New(cfg Config) (*Group, error) {
 	if cfg.Name == "" {
 		return nil, errors.New("balancer: group without a name")
 	}
-	hc, err := cfg.HealthCheck.withDefaults()
-	if err != nil {
+	if err := checkSettings(cfg.HealthCheck); err != nil {
 		return nil, fmt.Errorf("balancer: group %s: %w", cfg.Name, err)
 	}
 	if cfg.Transport == nil {
@@ -129,7 +131,7 @@ func New(cfg Config) (*Group, error) {
 	}
 	g := &Group{
 		name:      cfg.Name,
-		check:     hc,
+		check:     cfg.HealthCheck,
 		transport: cfg.Transport,
 		checker:   newCheckClient(),
 		delay:     cfg.DeregistrationDelay,

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // target is a loopback server whose /health-check answers a settable status.
@@ -39,7 +41,7 @@ func newTarget(t *testing.T) *target {
 
 func (tg *target) addr() string { return tg.Listener.Addr().String() }
 
-func newGroup(t *testing.T, hc HealthCheck) *Group {
+func newGroup(t *testing.T, hc topology.HealthCheck) *Group {
 	t.Helper()
 	g, err := New(Config{Name: "tests", HealthCheck: hc, DeregistrationDelay: 2 * time.Second, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -68,7 +70,17 @@ func waitState(t *testing.T, g *Group, id string, want State) {
 	}
 }
 
-var fast = HealthCheck{Interval: 50 * time.Millisecond, Timeout: 50 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2}
+// check is a health check of /health-check expecting 200, as topology.Parse makes them.
+func check(interval, timeout time.Duration, healthy, unhealthy int) topology.HealthCheck {
+	codes, err := topology.ParseStatusCodes("200")
+	if err != nil {
+		panic(err)
+	}
+	return topology.HealthCheck{Path: "/health-check", Interval: interval, Timeout: timeout,
+		HealthyThreshold: healthy, UnhealthyThreshold: unhealthy, SuccessCodes: "200", Success: codes}
+}
+
+var fast = check(50*time.Millisecond, 50*time.Millisecond, 2, 2)
 
 func TestStateTransitions(t *testing.T) {
 	g := newGroup(t, fast)
@@ -117,11 +129,34 @@ func TestStateTransitions(t *testing.T) {
 	}
 }
 
+// TestSuccessCodes: a check passes on the codes topology parsed, and only on them.
 func TestSuccessCodes(t *testing.T) {
-	hc := HealthCheck{SuccessCodes: [][2]int{{200, 204}, {302, 302}}}
-	for code, want := range map[int]bool{200: true, 204: true, 205: false, 302: true, 500: false} {
-		if hc.success(code) != want {
-			t.Errorf("%d: %v", code, !want)
+	hc := fast
+	var err error
+	if hc.Success, err = topology.ParseStatusCodes("200-204,302"); err != nil {
+		t.Fatal(err)
+	}
+	g := newGroup(t, hc)
+	tg := newTarget(t)
+	tg.status.Store(302)
+	_ = g.Register("t1", tg.addr())
+	waitState(t, g, "t1", StateHealthy)
+	tg.status.Store(205)
+	waitState(t, g, "t1", StateUnhealthy)
+}
+
+// TestNewRefusesUnprovisionedChecks: the group fills in no default; a health check that
+// topology did not make is an error.
+func TestNewRefusesUnprovisionedChecks(t *testing.T) {
+	for name, hc := range map[string]topology.HealthCheck{
+		"zero":               {},
+		"no success codes":   func() topology.HealthCheck { h := fast; h.Success = topology.StatusCodes{}; return h }(),
+		"relative path":      func() topology.HealthCheck { h := fast; h.Path = "health"; return h }(),
+		"timeout > interval": func() topology.HealthCheck { h := fast; h.Timeout = time.Second; return h }(),
+		"no threshold":       func() topology.HealthCheck { h := fast; h.HealthyThreshold = 0; return h }(),
+	} {
+		if _, err := New(Config{Name: "x", HealthCheck: hc}); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }
@@ -170,7 +205,7 @@ func TestPickLeastOutstanding(t *testing.T) {
 // it, so it goes to another target whatever its method — POSTs with a body included (issue
 // 11, item 5: a stopped replica failed POSTs with 502 until its checks took it out).
 func TestRoundTripRetriesNeverSent(t *testing.T) {
-	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	hc := check(time.Hour, time.Second, 1, 2)
 	g := newGroup(t, hc)
 	dead, live := newTarget(t), newTarget(t)
 	_ = g.Register("dead", dead.addr())
@@ -237,7 +272,7 @@ func TestRoundTripResetBeforeWrite(t *testing.T) {
 		_ = c.SetReadDeadline(time.Time{})
 		return c, nil
 	}
-	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	hc := check(time.Hour, time.Second, 1, 2)
 	g, err := New(Config{Name: "tests", HealthCheck: hc, Transport: newTransport(dial), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -275,7 +310,7 @@ func init() { resetAddr.Store("") }
 // TestRoundTripNoRetryOnceSent: a POST the target read (and then dropped the connection
 // without answering) may have been acted on: it is not sent again.
 func TestRoundTripNoRetryOnceSent(t *testing.T) {
-	hc := HealthCheck{Interval: time.Hour, Timeout: time.Second, HealthyThreshold: 1, UnhealthyThreshold: 2}
+	hc := check(time.Hour, time.Second, 1, 2)
 	g := newGroup(t, hc)
 	var posts atomic.Int64
 	dropper := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -21,4 +21,7 @@
 // that never reached its target (the connection was refused, or broke before one byte of the
 // request was written) is sent once more to another target, whatever its method, when its body
 // can be sent again; what was sent, even in part, never is.
+//
+// The package imports internal/topology, for the health check as decagon.yaml states it, and
+// nothing else of decagon's: the edge builds on it, never the other way round.
 package balancer

@@ -242,15 +242,9 @@ func (e *Edge) buildGroups(cfg Config) error {
 		if !cfg.AWSHealthChecks {
 			hc = hc.ForLocal()
 		}
-		codes, err := topology.ParseSuccessCodes(hc.SuccessCodes)
-		if err != nil {
-			e.Close()
-			return fmt.Errorf("edge: service %s: %w", s.Name, err)
-		}
 		g, err := balancer.New(balancer.Config{
-			Name: s.Name,
-			HealthCheck: balancer.HealthCheck{Path: hc.Path, Interval: hc.Interval, Timeout: hc.Timeout,
-				HealthyThreshold: hc.HealthyThreshold, UnhealthyThreshold: hc.UnhealthyThreshold, SuccessCodes: codes},
+			Name:                s.Name,
+			HealthCheck:         hc,
 			Transport:           cfg.Transport,
 			DeregistrationDelay: cfg.DeregistrationDelay,
 			Logger:              cfg.Logger,
