@@ -1,5 +1,7 @@
 // Package api embeds api/openapi.yaml, the one source of truth for decagon's public API, and
-// answers the questions the services and the edge ask of it.
+// answers the questions the services and the edge ask of it — the operations and their
+// security (OperationsOf) in one reading for both. It imports kin-openapi and nothing of
+// decagon's.
 package api
 
 import (
