@@ -173,31 +173,6 @@ func remoteHost(remote string) (string, bool) {
 // maxForwardedHops bounds the X-Forwarded-For entries read, counted from the right.
 const maxForwardedHops = 32
 
-// ParseForwardedFor parses X-Forwarded-For header values (comma-separated IP addresses,
-// IPv6 optionally in brackets, possibly with a port). It reports false when any entry is not
-// an address or there are more than 32: a strict reading, for callers that want the whole
-// list or nothing. The edge itself reads the list from the right (see forwardedFor).
-func ParseForwardedFor(values []string) ([]netip.Addr, bool) {
-	var out []netip.Addr
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			if len(out) == maxForwardedHops {
-				return nil, false
-			}
-			a, ok := parseHop(part)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, a)
-		}
-	}
-	return out, true
-}
-
 // parseHop parses "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80".
 func parseHop(s string) (netip.Addr, bool) {
 	if a, err := netip.ParseAddr(s); err == nil && a.Zone() == "" {

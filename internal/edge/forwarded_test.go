@@ -107,29 +107,32 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-func TestParseForwardedFor(t *testing.T) {
+func TestForwardedHops(t *testing.T) {
 	cases := []struct {
 		in   []string
-		want []string
-		ok   bool
+		want string // entries, "!" for a malformed one
 	}{
-		{[]string{"1.2.3.4"}, []string{"1.2.3.4"}, true},
-		{[]string{"1.2.3.4, 5.6.7.8", "9.9.9.9"}, []string{"1.2.3.4", "5.6.7.8", "9.9.9.9"}, true},
-		{[]string{"[2001:db8::1]:443, 2001:db8::2, 1.2.3.4:80"}, []string{"2001:db8::1", "2001:db8::2", "1.2.3.4"}, true},
-		{[]string{"::ffff:1.2.3.4"}, []string{"1.2.3.4"}, true},
-		{[]string{" , 1.2.3.4 ,"}, []string{"1.2.3.4"}, true},
-		{[]string{"unknown"}, nil, false},
-		{[]string{"1.2.3.4, fe80::1%eth0"}, nil, false},
-		{[]string{strings.Repeat("1.1.1.1,", 33)}, nil, false},
+		{[]string{"1.2.3.4"}, "1.2.3.4"},
+		{[]string{"1.2.3.4, 5.6.7.8", "9.9.9.9"}, "1.2.3.4 5.6.7.8 9.9.9.9"},
+		{[]string{"[2001:db8::1]:443, 2001:db8::2, 1.2.3.4:80"}, "2001:db8::1 2001:db8::2 1.2.3.4"},
+		{[]string{"::ffff:1.2.3.4"}, "1.2.3.4"},
+		{[]string{" , 1.2.3.4 ,"}, "1.2.3.4"},
+		{[]string{"unknown"}, "!"},
+		{[]string{"1.2.3.4, fe80::1%eth0"}, "1.2.3.4 !"},
+		{[]string{"x, 127.0.0.66"}, "! 127.0.0.66"},
+		{[]string{strings.Repeat("1.1.1.1,", 40) + "9.9.9.9"}, strings.Repeat("1.1.1.1 ", 31) + "9.9.9.9"},
 	}
 	for _, tc := range cases {
-		got, ok := ParseForwardedFor(tc.in)
-		var s []string
-		for _, a := range got {
-			s = append(s, a.String())
+		var got []string
+		for _, h := range forwardedHops(tc.in) {
+			if !h.ok {
+				got = append(got, "!")
+				continue
+			}
+			got = append(got, h.addr.String())
 		}
-		if ok != tc.ok || strings.Join(s, " ") != strings.Join(tc.want, " ") {
-			t.Errorf("%q: got %v %v, want %v %v", tc.in, s, ok, tc.want, tc.ok)
+		if strings.Join(got, " ") != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, strings.Join(got, " "), tc.want)
 		}
 	}
 }
