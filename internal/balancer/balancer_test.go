@@ -19,8 +19,9 @@ import (
 // target is a loopback server whose /health-check answers a settable status.
 type target struct {
 	*httptest.Server
-	status atomic.Int64
-	checks atomic.Int64
+	status   atomic.Int64
+	checks   atomic.Int64
+	streamed atomic.Int64 // requests whose whole body was "streamed"
 }
 
 func newTarget(t *testing.T) *target {
@@ -32,6 +33,9 @@ func newTarget(t *testing.T) *target {
 			tg.checks.Add(1)
 			w.WriteHeader(int(tg.status.Load()))
 			return
+		}
+		if b, _ := io.ReadAll(r.Body); string(b) == "streamed" {
+			tg.streamed.Add(1)
 		}
 		w.WriteHeader(204)
 	}))
@@ -228,12 +232,39 @@ func TestRoundTripRetriesNeverSent(t *testing.T) {
 			}
 		}
 	}
+	// A streamed body (no GetBody) that the refused attempt never read goes as it is.
+	for i := range 4 {
+		body := &closeCounter{Reader: strings.NewReader("streamed")}
+		req, _ := http.NewRequest("POST", "http://tests/x", body)
+		if req.GetBody != nil {
+			t.Fatal("the test body must not be replayable")
+		}
+		resp, err := g.RoundTrip(req)
+		if err != nil {
+			t.Fatalf("streamed POST %d: %v", i, err)
+		}
+		resp.Body.Close()
+		if body.closes.Load() == 0 {
+			t.Fatalf("streamed POST %d: body never closed", i)
+		}
+	}
+	if n := live.streamed.Load(); n != 4 {
+		t.Fatalf("live target got %d whole streamed bodies, want 4", n)
+	}
 	for _, tg := range g.Targets() {
 		if tg.Outstanding() != 0 {
 			t.Fatalf("%s has %d outstanding after all bodies closed", tg.ID, tg.Outstanding())
 		}
 	}
 }
+
+// closeCounter is a request body that cannot be had again and counts its Close calls.
+type closeCounter struct {
+	io.Reader
+	closes atomic.Int64
+}
+
+func (c *closeCounter) Close() error { c.closes.Add(1); return nil }
 
 // resetListener accepts connections and resets each at once (RST, not FIN), as a process
 // whose listener closes with connections still in its backlog does.

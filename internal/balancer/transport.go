@@ -70,10 +70,18 @@ func WithTrace(ctx context.Context, tr *Trace) context.Context {
 // broke before one byte of the request was written to it — is sent once more to another
 // target, whatever its method: the target cannot have acted on it. (A stopped replica refuses
 // connections until its health checks take it out; without this, a POST in that window
-// failed with 502.) Its body must be empty or replayable (GetBody), since the transport may
-// have read some of it into its buffers. What was sent, even in part, is never sent again.
+// failed with 502.) Its body goes again from GetBody, or, for a body that cannot be had again
+// (a streamed upload), as it is when the first attempt never got a connection and so never
+// read it. What was sent, even in part, is never sent again.
 func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 	tr, _ := req.Context().Value(traceKey{}).(*Trace)
+	var held *heldBody
+	if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+		// A body that cannot be had again (a streamed upload) is held open across an attempt
+		// that never got a connection, so that attempt's failure does not cost the body.
+		held = &heldBody{ReadCloser: req.Body}
+		req.Body = held // req is the caller's outbound copy, as for URL.Host
+	}
 	var tried *Target
 	for attempt := 1; ; attempt++ {
 		t, err := g.Pick(tried)
@@ -91,11 +99,24 @@ func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 		var sent sendTrace
 		resp, err := g.transport.RoundTrip(sent.watch(req))
 		if err == nil {
+			if held != nil {
+				held.release()
+			}
 			resp.Body = &releaseBody{ReadCloser: resp.Body, g: g, t: t}
 			return resp, nil
 		}
 		g.Release(t)
-		if attempt > 1 || !(isDialError(err) || sent.nothingWritten()) || !rewindable(req) {
+		retry := attempt == 1 && (isDialError(err) || sent.nothingWritten())
+		if held != nil {
+			// Without a connection the transport never read the body: it can go as it is.
+			retry = retry && !sent.got && !held.read.Load()
+		} else {
+			retry = retry && rewindable(req)
+		}
+		if !retry {
+			if held != nil {
+				held.release()
+			}
 			return nil, err
 		}
 		if req.GetBody != nil && req.Body != nil && req.Body != http.NoBody {
@@ -105,6 +126,37 @@ func (g *Group) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		g.logger.Debug("retrying on another target: the request never reached the first", "target", t.ID, "addr", t.Addr, "err", err)
 		tried = t
+	}
+}
+
+// heldBody is a request body that the transport's Close leaves open until released, and that
+// notes whether it was read at all.
+type heldBody struct {
+	io.ReadCloser
+	read     atomic.Bool
+	released atomic.Bool
+	closed   atomic.Bool // Close was called while held
+}
+
+func (b *heldBody) Read(p []byte) (int, error) {
+	b.read.Store(true)
+	return b.ReadCloser.Read(p)
+}
+
+// Close closes the body once released; before, it only notes the call.
+func (b *heldBody) Close() error {
+	if b.released.Load() {
+		return b.ReadCloser.Close()
+	}
+	b.closed.Store(true)
+	return nil
+}
+
+// release lets Close through, and passes on a Close that came while the body was held.
+func (b *heldBody) release() {
+	b.released.Store(true)
+	if b.closed.Load() {
+		_ = b.ReadCloser.Close()
 	}
 }
 
