@@ -224,7 +224,9 @@ func (r *recorderLatency) WriteHeader(code int) {
 	if !r.x.trace.Start.IsZero() {
 		r.x.integLat = time.Since(r.x.trace.Start)
 	}
-	r.Header()[web.HeaderRequestID] = r.x.ids // the edge's ID, not a copy of the target's
+	if r.x.ids != nil {
+		r.Header()[web.HeaderRequestID] = r.x.ids // the edge's ID, not a copy of the target's
+	}
 	r.StatusRecorder.WriteHeader(code)
 }
 
