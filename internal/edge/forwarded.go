@@ -190,8 +190,9 @@ func parseHop(s string) (netip.Addr, bool) {
 }
 
 // ClientIP returns the client's address as the edge sees it: the peer, or, when the peer is a
-// trusted proxy, the right-most X-Forwarded-For entry that is not one. It fits
-// waf.Config.ClientIP.
+// trusted proxy, the right-most X-Forwarded-For entry that is not one (the proxy that reported
+// it when that entry is malformed; see forwardedFor). It fits waf.Config.ClientIP, so the
+// WAF's IP sets and rate-based rule key on the same address as the access log.
 func (tp TrustedProxies) ClientIP(r *http.Request) (netip.Addr, bool) {
 	_, client := tp.forwardedFor(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 	a, err := netip.ParseAddr(client)
