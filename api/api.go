@@ -1,5 +1,7 @@
 // Package api embeds api/openapi.yaml, the one source of truth for decagon's public API, and
-// answers the questions the services and the edge ask of it.
+// answers the questions the services and the edge ask of it — the operations and their
+// security (OperationsOf) in one reading for both. It imports kin-openapi and nothing of
+// decagon's.
 package api
 
 import (
@@ -56,12 +58,27 @@ func Load() (*openapi3.T, error) {
 	return loaded, loadErr
 }
 
-// Operations returns every operation of the document, sorted by path then method.
+// CognitoScheme is the security scheme of the document's Cognito user pool authorizer, the
+// only scheme decagon implements (at the edge and in every service).
+const CognitoScheme = "cognito"
+
+// Operations returns every operation of the embedded document, sorted by path then method.
 func Operations() ([]Operation, error) {
 	doc, err := Load()
 	if err != nil {
 		return nil, err
 	}
+	return OperationsOf(doc)
+}
+
+// OperationsOf returns every operation of doc, sorted by path then method. It is the one
+// reading of the document's security that the edge's authorizer and the services' token
+// check share, so the two cannot drift: an operation's own security, else the document's;
+// none (security: []) makes it public; the scopes are those of its cognito requirements (a
+// token carrying any one of them passes; none asks for an ID token). A requirement naming
+// another scheme is an error: nothing would check it, and a route must never be open by
+// omission.
+func OperationsOf(doc *openapi3.T) ([]Operation, error) {
 	var ops []Operation
 	for path, item := range doc.Paths.Map() {
 		for method, op := range item.Operations() {
@@ -72,8 +89,18 @@ func Operations() ([]Operation, error) {
 			}
 			o.Public = len(sec) == 0
 			for _, req := range sec {
-				o.Scopes = append(o.Scopes, req["cognito"]...)
+				if len(req) == 0 {
+					// {} in the list makes the operation callable without credentials.
+					return nil, fmt.Errorf("%s: an empty security requirement ({}) makes the route public; write security: [] for that", o.Pattern())
+				}
+				for scheme, scopes := range req {
+					if scheme != CognitoScheme {
+						return nil, fmt.Errorf("%s: security scheme %q is not implemented (only %q is)", o.Pattern(), scheme, CognitoScheme)
+					}
+					o.Scopes = append(o.Scopes, scopes...)
+				}
 			}
+			sort.Strings(o.Scopes)
 			ops = append(ops, o)
 		}
 	}

@@ -58,11 +58,8 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *stageRate < 0 || *stageBurst < 0 {
 		return cli.Usagef("--stage-rate-limit and --stage-burst-limit must not be negative")
 	}
-	if *stageRate > 0 {
-		topo.Stage.Throttling.RateLimit = *stageRate
-	}
-	if *stageBurst > 0 {
-		topo.Stage.Throttling.BurstLimit = *stageBurst
+	if err := topo.OverrideStageThrottling(*stageRate, *stageBurst); err != nil {
+		return usageError{"--stage-rate-limit / --stage-burst-limit: " + err.Error()}
 	}
 	proxies, err := edge.ParseTrustedProxies(*trusted)
 	if err != nil {

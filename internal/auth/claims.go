@@ -1,6 +1,8 @@
 package auth
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -155,4 +157,34 @@ func groupsClaim(tok jwt.Token) ([]string, error) {
 		groups = append(groups, s)
 	}
 	return groups, nil
+}
+
+// numericDateClaims are the registered and OpenID claims whose value is a NumericDate.
+var numericDateClaims = []string{"exp", "nbf", "iat", "auth_time"}
+
+// checkNumericDates refuses a payload whose date claims are not JSON numbers. RFC 7519 §2 makes
+// a NumericDate a number; jwx also reads strings ("1795944575", even RFC 3339 text) as dates, so
+// a token another verifier would refuse would pass here. The payload is the token's second
+// part, already known to be canonical base64url, and verified by the signature.
+func checkNumericDates(payload string) error {
+	data, err := base64.RawURLEncoding.DecodeString(payload)
+	if err != nil {
+		return invalid("malformed payload: %v", err)
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return invalid("malformed payload: not a JSON object")
+	}
+	for _, name := range numericDateClaims {
+		v, ok := raw[name]
+		if !ok {
+			continue
+		}
+		// RawMessage holds the value as written, without surrounding space: a JSON number
+		// starts with a digit or '-'; a string, true, false or null does not.
+		if len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') {
+			return invalid("claim %s is not a NumericDate (a JSON number)", name)
+		}
+	}
+	return nil
 }

@@ -156,6 +156,9 @@ func (v *Verifier) Verify(ctx context.Context, token string, req Requirement) (*
 	if err != nil {
 		return nil, invalid("signature or payload rejected: %v", err)
 	}
+	if err := checkNumericDates(token[strings.IndexByte(token, '.')+1 : strings.LastIndexByte(token, '.')]); err != nil {
+		return nil, err
+	}
 	return v.check(tok, req)
 }
 

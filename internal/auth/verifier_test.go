@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -110,6 +111,16 @@ func TestVerify(t *testing.T) {
 		{"whitespace", valid + " ", needID, ErrInvalidToken},
 		{"empty header", "." + parts[1] + "." + parts[2], needID, ErrInvalidToken},
 		{"header not JSON", b64([]byte("not json")) + "." + parts[1] + "." + parts[2], needID, ErrInvalidToken},
+		// RFC 7519 §2: a NumericDate is a JSON number. jwx reads "1795944575" as a date too.
+		{"exp as a string", signRS256(t, good, hdr("RS256", "k1"), with(id, "exp", strconv.FormatInt(t0.Add(time.Hour).Unix(), 10))), needID, ErrInvalidToken},
+		{"nbf as a string", signRS256(t, good, hdr("RS256", "k1"), with(id, "nbf", strconv.FormatInt(t0.Unix(), 10))), needID, ErrInvalidToken},
+		{"iat as a string", signRS256(t, good, hdr("RS256", "k1"), with(id, "iat", strconv.FormatInt(t0.Unix(), 10))), needID, ErrInvalidToken},
+		{"auth_time as a string", signRS256(t, good, hdr("RS256", "k1"), with(id, "auth_time", strconv.FormatInt(t0.Unix(), 10))), needID, ErrInvalidToken},
+		{"exp as an RFC 3339 string", signRS256(t, good, hdr("RS256", "k1"), with(id, "exp", t0.Add(time.Hour).Format(time.RFC3339))), needID, ErrInvalidToken},
+		{"exp as a boolean", signRS256(t, good, hdr("RS256", "k1"), with(id, "exp", true)), needID, ErrInvalidToken},
+		{"exp null", signRS256(t, good, hdr("RS256", "k1"), with(id, "exp", json.RawMessage("null"))), needID, ErrInvalidToken},
+		{"exp with a fraction", signRS256(t, good, hdr("RS256", "k1"), with(id, "exp", float64(t0.Add(time.Hour).Unix())+0.5)), needID, nil},
+		{"access token exp as a string", signRS256(t, good, hdr("RS256", "k1"), with(access, "exp", strconv.FormatInt(t0.Add(time.Hour).Unix(), 10))), needRead, ErrInvalidToken},
 		{"too large", signRS256(t, good, hdr("RS256", "k1"), with(id, "pad", strings.Repeat("x", MaxTokenBytes))), needID, ErrInvalidToken},
 	}
 	for _, tc := range tests {

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // State is the health state of a target, as an ALB reports it.
@@ -42,7 +44,8 @@ func (s State) String() string {
 	return fmt.Sprintf("State(%d)", int32(s))
 }
 
-// ErrNoHealthyTarget is returned when a group has no healthy target to send a request to.
+// ErrNoHealthyTarget is returned when a group has no target to send a request to: none is
+// registered, or every one is draining or refuses connections (see Pick).
 var ErrNoHealthyTarget = errors.New("no healthy target")
 
 // DefaultDeregistrationDelay is how long a draining target may finish in-flight requests when
@@ -54,8 +57,9 @@ type Config struct {
 	// Name names the group (the service it serves); requests for the group carry it as their
 	// URL host.
 	Name string
-	// HealthCheck is the active health check of every target.
-	HealthCheck HealthCheck
+	// HealthCheck is the active health check of every target, as topology.Parse made it
+	// (HealthCheck.ForLocal for the local timing); required.
+	HealthCheck topology.HealthCheck
 	// Transport forwards requests to targets; a Transport from NewTransport when nil.
 	Transport http.RoundTripper
 	// DeregistrationDelay bounds how long a draining target stays: DefaultDeregistrationDelay
@@ -69,7 +73,7 @@ type Config struct {
 // for each request. It is safe for concurrent use.
 type Group struct {
 	name      string
-	check     HealthCheck
+	check     topology.HealthCheck
 	transport http.RoundTripper
 	checker   *http.Client
 	delay     time.Duration
@@ -94,9 +98,12 @@ type Target struct {
 
 	state       atomic.Int32
 	outstanding atomic.Int64
-	pool        pool // idle connections of Forward
-	stop        chan struct{}
-	removed     chan struct{}
+	// refused is set while the target's last health check could not connect: nothing
+	// listens there (a stopped replica), so failing open to it would only fail again.
+	refused atomic.Bool
+	pool    pool // idle connections of Forward
+	stop    chan struct{}
+	removed chan struct{}
 }
 
 // State returns the target's health state.
@@ -110,8 +117,7 @@ func New(cfg Config) (*Group, error) {
 	if cfg.Name == "" {
 		return nil, errors.New("balancer: group without a name")
 	}
-	hc, err := cfg.HealthCheck.withDefaults()
-	if err != nil {
+	if err := checkSettings(cfg.HealthCheck); err != nil {
 		return nil, fmt.Errorf("balancer: group %s: %w", cfg.Name, err)
 	}
 	if cfg.Transport == nil {
@@ -125,7 +131,7 @@ func New(cfg Config) (*Group, error) {
 	}
 	g := &Group{
 		name:      cfg.Name,
-		check:     hc,
+		check:     cfg.HealthCheck,
 		transport: cfg.Transport,
 		checker:   newCheckClient(),
 		delay:     cfg.DeregistrationDelay,
@@ -247,6 +253,16 @@ func (g *Group) Close() {
 // Pick returns the healthy target with the fewest outstanding requests, skipping except (which
 // may be nil); ties go to the targets in turn. The caller must call Release when the request to
 // the target is done.
+//
+// When no target is healthy, Pick fails open as an ALB does (ELB User Guide, "Health checks
+// for Application Load Balancer target groups": a group with only unhealthy registered targets
+// routes to all of them): it picks among the unhealthy targets, so that a shared dependency failing every health check at once (the database) does
+// not turn into a 503 from the load balancer, and requests succeed again as soon as the
+// targets can serve, without waiting for their healthy threshold. Initial targets are not
+// among them (their registration is in progress, as in ALB), nor draining ones (deregistered:
+// ALB sends them nothing new), nor ones whose last health check could not even connect (a
+// stopped replica, which ECS would have deregistered); with only those left, Pick returns
+// ErrNoHealthyTarget.
 func (g *Group) Pick(except *Target) (*Target, error) {
 	ts := *g.targets.Load()
 	n := len(ts)
@@ -254,19 +270,30 @@ func (g *Group) Pick(except *Target) (*Target, error) {
 		return nil, ErrNoHealthyTarget
 	}
 	start := int(g.rr.Add(1) % uint32(n))
-	var best *Target
-	var bestLoad int64
+	var best, open *Target
+	var bestLoad, openLoad int64
 	for i := 0; i < n; i++ {
 		t := ts[(start+i)%n]
-		if t == except || State(t.state.Load()) != StateHealthy {
+		if t == except {
 			continue
 		}
-		if load := t.outstanding.Load(); best == nil || load < bestLoad {
-			best, bestLoad = t, load
+		load := t.outstanding.Load()
+		switch State(t.state.Load()) {
+		case StateHealthy:
+			if best == nil || load < bestLoad {
+				best, bestLoad = t, load
+			}
+		case StateUnhealthy:
+			if !t.refused.Load() && (open == nil || load < openLoad) {
+				open, openLoad = t, load
+			}
 		}
 	}
 	if best == nil {
-		return nil, ErrNoHealthyTarget
+		if open == nil {
+			return nil, ErrNoHealthyTarget
+		}
+		best = open
 	}
 	best.outstanding.Add(1)
 	return best, nil

@@ -10,12 +10,18 @@
 //	unhealthy --HealthyThreshold successes-->    healthy
 //	any       --Deregister-->                    draining --idle or delay passed--> removed
 //
-// Only healthy targets receive requests. A check succeeds when the target answers the check
+// Only healthy targets receive requests, unless none is healthy: then the group fails open as
+// an ALB does and sends requests to the unhealthy targets that still accept connections (see
+// [Group.Pick]). A check succeeds when the target answers the check
 // path within the timeout with one of the success codes; the first check runs at registration,
 // the next ones every interval.
 //
 // [Group.RoundTrip] forwards one request to a target: the caller puts the group's name in the
 // request URL's host and the group replaces it with the picked target's address. A request
-// whose connection to the target could not be established (a dial error, never a response) is
-// retried once on another target when its method is idempotent and its body can be sent again.
+// that never reached its target (the connection was refused, or broke before one byte of the
+// request was written) is sent once more to another target, whatever its method, when its body
+// can be sent again; what was sent, even in part, never is.
+//
+// The package imports internal/topology, for the health check as decagon.yaml states it, and
+// nothing else of decagon's: the edge builds on it, never the other way round.
 package balancer

@@ -7,58 +7,27 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
-// HealthCheck is an ALB target group health check.
-type HealthCheck struct {
-	// Path is the request path ("/health-check").
-	Path string
-	// Interval is the time between two checks of one target.
-	Interval time.Duration
-	// Timeout fails a check that has no response by then; at most Interval.
-	Timeout time.Duration
-	// HealthyThreshold is the number of consecutive successes that make a target healthy.
-	HealthyThreshold int
-	// UnhealthyThreshold is the number of consecutive failures that make a target unhealthy.
-	UnhealthyThreshold int
-	// SuccessCodes are inclusive ranges of status codes that count as success; 200 when empty.
-	SuccessCodes [][2]int
-}
-
-func (h HealthCheck) withDefaults() (HealthCheck, error) {
-	if h.Path == "" {
-		h.Path = "/health-check"
+// checkSettings refuses a health check the group cannot run. The settings are decoded,
+// defaulted and validated once, by topology.Parse; the group takes them as they are and fills
+// in nothing, so a zero value is an error here, never a silent default.
+func checkSettings(h topology.HealthCheck) error {
+	switch {
+	case !strings.HasPrefix(h.Path, "/"):
+		return fmt.Errorf("health check path %q does not start with '/'", h.Path)
+	case h.Interval <= 0 || h.Timeout <= 0 || h.Timeout > h.Interval:
+		return fmt.Errorf("health check interval %s and timeout %s: want both positive, timeout at most interval", h.Interval, h.Timeout)
+	case h.HealthyThreshold < 1 || h.UnhealthyThreshold < 1:
+		return fmt.Errorf("health check thresholds %d and %d: want at least 1", h.HealthyThreshold, h.UnhealthyThreshold)
+	case h.Success.Empty():
+		return errors.New("health check without success codes (topology.Parse provisions them)")
 	}
-	if h.Path[0] != '/' {
-		return h, fmt.Errorf("health check path %q does not start with '/'", h.Path)
-	}
-	if h.Interval <= 0 {
-		h.Interval = time.Second
-	}
-	if h.Timeout <= 0 || h.Timeout > h.Interval {
-		h.Timeout = h.Interval
-	}
-	if h.HealthyThreshold <= 0 {
-		h.HealthyThreshold = 2
-	}
-	if h.UnhealthyThreshold <= 0 {
-		h.UnhealthyThreshold = 2
-	}
-	if len(h.SuccessCodes) == 0 {
-		h.SuccessCodes = [][2]int{{200, 200}}
-	}
-	return h, nil
-}
-
-// success reports whether code is one of the success codes.
-func (h HealthCheck) success(code int) bool {
-	for _, r := range h.SuccessCodes {
-		if code >= r[0] && code <= r[1] {
-			return true
-		}
-	}
-	return false
+	return nil
 }
 
 // newCheckClient returns the client of health checks. Every check opens a new connection, as
@@ -84,6 +53,7 @@ func (g *Group) runChecks(t *Target) {
 	defer tick.Stop()
 	for {
 		err := g.checkOnce(t, url)
+		t.refused.Store(err != nil && isDialError(err))
 		if err == nil {
 			ok, fail = ok+1, 0
 			if ok >= g.check.HealthyThreshold && t.State() != StateHealthy {
@@ -143,7 +113,7 @@ func (g *Group) checkOnce(t *Target, url string) error {
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if !g.check.success(resp.StatusCode) {
+	if !g.check.Success.Contains(resp.StatusCode) {
 		return fmt.Errorf("%w %d", errStatus, resp.StatusCode)
 	}
 	return nil

@@ -67,8 +67,10 @@ func (w *nopWriter) WriteHeader(int)             {}
 func BenchmarkServeGET(b *testing.B) {
 	addr := rawBackend(b)
 	topo := parseTopology(b, testTopology)
-	topo.Services[0].HealthCheck.Path = "/" // the raw backend answers anything
-	topo.Stage.Throttling.RateLimit = 1e9   // measure the bucket, never refuse
+	topo.Services[0].HealthCheck.Path = "/"                      // the raw backend answers anything
+	if err := topo.OverrideStageThrottling(1e9, 0); err != nil { // measure the bucket, never refuse
+		b.Fatal(err)
+	}
 	e, err := New(Config{
 		Topology: topo, Verifier: newVerifier(b), Targets: map[string][]string{"tests": {addr}},
 		Logger: slog.New(slog.DiscardHandler),
@@ -92,5 +94,61 @@ func BenchmarkServeGET(b *testing.B) {
 	for b.Loop() {
 		clear(w.h)
 		e.ServeHTTP(w, req)
+	}
+}
+
+// benchEdge is an edge in front of a raw backend, for the benchmarks, and a token.
+func benchEdge(b *testing.B) (*Edge, string) {
+	addr := rawBackend(b)
+	topo := parseTopology(b, testTopology)
+	topo.Services[0].HealthCheck.Path = "/"                         // the raw backend answers anything
+	if err := topo.OverrideStageThrottling(1e9, 5000); err != nil { // measure the bucket, never refuse
+		b.Fatal(err)
+	}
+	e, err := New(Config{
+		Topology: topo, Verifier: newVerifier(b), Targets: map[string][]string{"tests": {addr}},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(e.Close)
+	g, _ := e.Group("tests")
+	if err := g.WaitHealthy(b.Context(), 1); err != nil {
+		b.Fatal(err)
+	}
+	return e, "Bearer " + mint(b, idp.MintOptions{})
+}
+
+// serveLoop serves the GET url through e until the benchmark ends.
+func serveLoop(b *testing.B, e *Edge, url, token string) {
+	req, _ := http.NewRequest("GET", url, nil)
+	req.RemoteAddr = "127.0.0.1:50000"
+	req.Header.Set("Authorization", token)
+	req.Header.Set("X-Request-Id", "bench-request-id")
+	req.Header.Set("User-Agent", "bench")
+	w := &nopWriter{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		clear(w.h)
+		e.ServeHTTP(w, req)
+	}
+}
+
+// BenchmarkForwardPaths weighs the balancer's pooled Forward against httputil.ReverseProxy in
+// the same run (issue 10, item 4), on an authorized GET /Test/test/{id}. Compare with
+//
+//	go test -run '^$' -bench ForwardPaths -benchmem -count 6 ./internal/edge > paths.txt
+//	benchstat -col /forward paths.txt
+func BenchmarkForwardPaths(b *testing.B) {
+	e, tok := benchEdge(b)
+	for _, v := range []struct {
+		name  string
+		plain bool
+	}{{"pooled", false}, {"reverseproxy", true}} {
+		b.Run("forward="+v.name, func(b *testing.B) {
+			e.plainForward = v.plain
+			serveLoop(b, e, "http://127.0.0.1:8080/Test/test/"+uuid1, tok)
+		})
 	}
 }

@@ -14,12 +14,16 @@
 //	authorizer        Cognito rules per operation (ID token, or access token with a scope);
 //	                  401 / 403; verified tokens are cached until their exp
 //	validation        parameters, content type and JSON body against the document; 400 / 415
-//	load balancer     path rules → target group → least outstanding healthy target
-//	                  (internal/balancer); 502 / 503 / 504
+//	load balancer     path rules → target group → least outstanding healthy target, or
+//	                  any unhealthy one that accepts connections when none is healthy
+//	                  (internal/balancer: an ALB fails open); 502 / 503 / 504
 //
 // and leaves one JSON access log line with API Gateway's $context field names.
 //
 // Every refusal is an RFC 9457 problem whose body is the document's
 // x-amazon-apigateway-gateway-responses template for its response type, so the local edge and
 // the deployed API Gateway answer alike.
+//
+// The package may import api, internal/topology, internal/auth (the verifier), internal/balancer,
+// internal/problem and internal/web; never a service package, and no service imports it.
 package edge

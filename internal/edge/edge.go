@@ -94,6 +94,10 @@ type Edge struct {
 	logger     *slog.Logger
 	filterOpts [3]*openapi3filter.Options
 	pool       sync.Pool
+
+	// plainForward switches the second forwarding path (the balancer's Forward) off, for the
+	// benchmark that weighs it against the ReverseProxy.
+	plainForward bool
 }
 
 type mount struct {
@@ -196,33 +200,24 @@ func New(cfg Config) (*Edge, error) {
 	return e, nil
 }
 
-// operations makes an operation per method of every path of doc (public when its security,
-// or else the document's, is empty; scopes from its requirements, as api.Operations reads
-// them), each with its throttling bucket: its own where decagon.yaml overrides the method,
-// else the stage's.
+// operations makes an operation per method of every path of doc, public or not and with the
+// scopes that api.OperationsOf reads (the services read the same), each with its throttling
+// bucket: its own where decagon.yaml overrides the method, else the stage's.
 func (e *Edge) operations(cfg Config, doc *openapi3.T) (map[string]*operation, error) {
 	th := cfg.Topology.Stage.Throttling
 	stageBucket := newBucket(th.RateLimit, th.BurstLimit)
+	list, err := api.OperationsOf(doc)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %w", err)
+	}
 	ops := map[string]*operation{}
-	for path, item := range doc.Paths.Map() {
-		for method, o := range item.Operations() {
-			method = strings.ToUpper(method)
-			sec := doc.Security
-			if o.Security != nil {
-				sec = *o.Security
-			}
-			op := &operation{method: method, path: path, pattern: method + " " + path,
-				public: len(sec) == 0, limiter: stageBucket}
-			for _, req := range sec {
-				for _, scopes := range req {
-					op.req.Scopes = append(op.req.Scopes, scopes...)
-				}
-			}
-			if l, ok := th.Methods[op.pattern]; ok {
-				op.limiter = newBucket(l.RateLimit, l.BurstLimit)
-			}
-			ops[op.pattern] = op
+	for _, o := range list {
+		op := &operation{method: o.Method, path: o.Path, pattern: o.Pattern(),
+			public: o.Public, req: auth.Requirement{Scopes: o.Scopes}, limiter: stageBucket}
+		if l, ok := th.Methods[op.pattern]; ok {
+			op.limiter = newBucket(l.RateLimit, l.BurstLimit)
 		}
+		ops[op.pattern] = op
 	}
 	if len(ops) == 0 {
 		return nil, errors.New("edge: the document has no operations")
@@ -247,15 +242,9 @@ func (e *Edge) buildGroups(cfg Config) error {
 		if !cfg.AWSHealthChecks {
 			hc = hc.ForLocal()
 		}
-		codes, err := topology.ParseSuccessCodes(hc.SuccessCodes)
-		if err != nil {
-			e.Close()
-			return fmt.Errorf("edge: service %s: %w", s.Name, err)
-		}
 		g, err := balancer.New(balancer.Config{
-			Name: s.Name,
-			HealthCheck: balancer.HealthCheck{Path: hc.Path, Interval: hc.Interval, Timeout: hc.Timeout,
-				HealthyThreshold: hc.HealthyThreshold, UnhealthyThreshold: hc.UnhealthyThreshold, SuccessCodes: codes},
+			Name:                s.Name,
+			HealthCheck:         hc,
 			Transport:           cfg.Transport,
 			DeregistrationDelay: cfg.DeregistrationDelay,
 			Logger:              cfg.Logger,

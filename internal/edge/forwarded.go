@@ -58,9 +58,18 @@ func peerAddr(remote string) (netip.Addr, bool) {
 }
 
 // forwardedFor computes, as an ALB in append mode does, the X-Forwarded-For to send and the
-// client's IP: from an untrusted peer, any X-Forwarded-For it sent is dropped and the list is
-// the peer alone; from a trusted peer, its list is kept (when every entry is an IP address)
-// with the peer appended, and the client is the right-most entry that is not a trusted proxy.
+// client's IP. From an untrusted peer any X-Forwarded-For is dropped: the list is the peer
+// alone and the peer is the client. From a trusted peer the list is walked from the right,
+// skipping trusted proxies; the first entry that is not one is the client, because only the
+// entries to its right were written by proxies we trust — everything to its left is the
+// client's to forge, so a malformed entry there changes nothing.
+//
+// A malformed entry in the client's place is the client's problem, not a way out: the
+// request is treated as coming from the hop that reported it (the trusted proxy to its right,
+// or the peer), exactly as if the client had sent no header at all, so it can neither lift a
+// block nor escape a rate limit. When every entry is a trusted proxy, the left-most is the
+// client. The header sent on holds the well-formed entries up to the client, the hops after
+// it and the peer: addresses only, so nothing the client wrote reaches a target unparsed.
 func (tp TrustedProxies) forwardedFor(remote string, xff []string) (header, client string) {
 	if len(xff) == 0 || len(tp) == 0 {
 		// The common case, without allocating: the peer's host as the server wrote it.
@@ -76,24 +85,62 @@ func (tp TrustedProxies) forwardedFor(remote string, xff []string) (header, clie
 	if len(xff) == 0 || len(tp) == 0 || !tp.Contains(peer) {
 		return p, p
 	}
-	list, ok := ParseForwardedFor(xff)
-	if !ok || len(list) == 0 {
-		return p, p
+	hops := forwardedHops(xff)
+	i := len(hops) - 1
+	for i >= 0 && hops[i].ok && tp.Contains(hops[i].addr) {
+		i--
 	}
-	client = list[0].String()
-	for i := len(list) - 1; i >= 0; i-- {
-		if !tp.Contains(list[i]) {
-			client = list[i].String()
-			break
+	keep := hops
+	switch {
+	case len(hops) == 0:
+		return p, p
+	case i < 0: // every hop is a trusted proxy
+		client = hops[0].addr.String()
+	case !hops[i].ok: // the client's place holds garbage: the hop that wrote it is the client
+		keep = hops[i+1:]
+		client = p
+		if len(keep) > 0 {
+			client = keep[0].addr.String()
 		}
+	default:
+		client = hops[i].addr.String()
 	}
 	var b strings.Builder
-	for _, a := range list {
-		b.WriteString(a.String())
-		b.WriteString(", ")
+	for _, h := range keep {
+		if h.ok {
+			b.WriteString(h.addr.String())
+			b.WriteString(", ")
+		}
 	}
 	b.WriteString(p)
 	return b.String(), client
+}
+
+// hop is one X-Forwarded-For entry: its address, or ok false when it is not one.
+type hop struct {
+	addr netip.Addr
+	ok   bool
+}
+
+// forwardedHops parses X-Forwarded-For values into their entries, in order, keeping at most
+// the right-most maxForwardedHops (the ones the edge's trusted proxies wrote are there;
+// what lies further left is the client's and never read).
+func forwardedHops(values []string) []hop {
+	var out []hop
+	for _, v := range values {
+		for part := range strings.SplitSeq(v, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			a, ok := parseHop(part)
+			out = append(out, hop{addr: a, ok: ok})
+		}
+	}
+	if len(out) > maxForwardedHops {
+		out = out[len(out)-maxForwardedHops:]
+	}
+	return out
 }
 
 // remoteHost returns the address part of a RemoteAddr that net/http wrote, when it is already
@@ -123,32 +170,8 @@ func remoteHost(remote string) (string, bool) {
 	return host, true
 }
 
-// maxForwardedHops bounds the addresses read from X-Forwarded-For.
+// maxForwardedHops bounds the X-Forwarded-For entries read, counted from the right.
 const maxForwardedHops = 32
-
-// ParseForwardedFor parses X-Forwarded-For header values (comma-separated IP addresses,
-// IPv6 optionally in brackets, possibly with a port). It reports false when any entry is not
-// an address or there are more than 32, so that a forged or garbled list is dropped whole.
-func ParseForwardedFor(values []string) ([]netip.Addr, bool) {
-	var out []netip.Addr
-	for _, v := range values {
-		for part := range strings.SplitSeq(v, ",") {
-			part = strings.TrimSpace(part)
-			if part == "" {
-				continue
-			}
-			if len(out) == maxForwardedHops {
-				return nil, false
-			}
-			a, ok := parseHop(part)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, a)
-		}
-	}
-	return out, true
-}
 
 // parseHop parses "1.2.3.4", "1.2.3.4:80", "::1", "[::1]" or "[::1]:80".
 func parseHop(s string) (netip.Addr, bool) {
@@ -167,8 +190,9 @@ func parseHop(s string) (netip.Addr, bool) {
 }
 
 // ClientIP returns the client's address as the edge sees it: the peer, or, when the peer is a
-// trusted proxy, the right-most X-Forwarded-For entry that is not one. It fits
-// waf.Config.ClientIP.
+// trusted proxy, the right-most X-Forwarded-For entry that is not one (the proxy that reported
+// it when that entry is malformed; see forwardedFor). It fits waf.Config.ClientIP, so the
+// WAF's IP sets and rate-based rule key on the same address as the access log.
 func (tp TrustedProxies) ClientIP(r *http.Request) (netip.Addr, bool) {
 	_, client := tp.forwardedFor(r.RemoteAddr, r.Header.Values("X-Forwarded-For"))
 	a, err := netip.ParseAddr(client)

@@ -223,11 +223,6 @@ func (rs gatewayResponses) write(w http.ResponseWriter, requestID string, e *gat
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
-	h.Set("Content-Type", problem.ContentType)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	h.Del("Content-Length")
-	w.WriteHeader(gr.status)
 	buf := make([]byte, 0, 256)
 	for i, p := range gr.parts {
 		buf = append(buf, p...)
@@ -235,7 +230,7 @@ func (rs gatewayResponses) write(w http.ResponseWriter, requestID string, e *gat
 			buf = appendJSONText(buf, contextVar(gr.vars[i], requestID, e))
 		}
 	}
-	_, _ = w.Write(append(buf, '\n'))
+	problem.WriteRendered(w, gr.status, nil, append(buf, '\n'))
 }
 
 // contextVar is the value of a $context variable for e.

@@ -101,8 +101,12 @@ services:
 			if resp.status != tc.status {
 				t.Fatalf("status %d, want %d: %s", resp.status, tc.status, resp.body)
 			}
-			if ct := resp.header.Get("Content-Type"); ct != "application/problem+json" {
-				t.Fatalf("content type %q", ct)
+			// The headers of every problem, as problem.Write sets them for the services.
+			for k, v := range map[string]string{"Content-Type": "application/problem+json",
+				"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"} {
+				if got := resp.header.Values(k); len(got) != 1 || got[0] != v {
+					t.Fatalf("%s %q, want %q", k, got, v)
+				}
 			}
 			reqID := resp.header.Get("X-Request-Id")
 			var want string

@@ -33,7 +33,6 @@ type operation struct {
 	stream         bool     // a binary body: streamed through, never buffered or validated
 	timeout        time.Duration
 	limiter        *bucket
-	fast           fastParams // nil unless every parameter can be checked without kin-openapi
 	// localOnly marks an operation that is not behind API Gateway when deployed (the local
 	// file store's signed URLs stand in for S3's): no payload limit, no stage throttling, and
 	// a longer timeout.
@@ -188,9 +187,6 @@ func buildRouter(doc *openapi3.T, ops map[string]*operation) (*router, error) {
 				return nil, fmt.Errorf("%s %s: unknown request validator %q", method, path, name)
 			}
 			o.hasParams = len(op.Parameters) > 0 || len(item.Parameters) > 0
-			if fp, ok := compileFastParams(e, mergeParams(item.Parameters, op.Parameters)); ok {
-				o.fast = fp
-			}
 			if rb := op.RequestBody; rb != nil && rb.Value != nil {
 				o.hasBody = true
 				o.bodyRequired = rb.Value.Required
@@ -214,19 +210,6 @@ func buildRouter(doc *openapi3.T, ops map[string]*operation) (*router, error) {
 		rt.paths = append(rt.paths, e)
 	}
 	return rt, nil
-}
-
-// mergeParams returns the path item's parameters that the operation does not override,
-// then the operation's, as OpenAPI defines them.
-func mergeParams(item, op openapi3.Parameters) openapi3.Parameters {
-	var out openapi3.Parameters
-	for _, p := range item {
-		if p.Value != nil && op.GetByInAndName(p.Value.In, p.Value.Name) != nil {
-			continue
-		}
-		out = append(out, p)
-	}
-	return append(out, op...)
 }
 
 // requestValidators reads x-amazon-apigateway-request-validators: name → {body, params}.

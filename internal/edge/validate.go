@@ -87,9 +87,6 @@ func (e *Edge) validate(x *exchange, r *http.Request, op *operation, entry *path
 	if !(op.validateParams && op.hasParams) && !checkBody {
 		return nil
 	}
-	if !checkBody && op.fast != nil && op.fast.valid(r, path) {
-		return nil // surely valid; kin-openapi only runs when a parameter may be wrong
-	}
 	in := &openapi3filter.RequestValidationInput{
 		Request:    r,
 		PathParams: entry.pathParams(path),

@@ -110,8 +110,19 @@ func Write(w http.ResponseWriter, p *Problem, requestID string) {
 	if out.Title == "" {
 		out.Title = http.StatusText(out.Status)
 	}
+	body, err := json.Marshal(&out)
+	if err != nil { // a Problem always marshals; keep a body anyway
+		body = []byte(`{"type":"about:blank","status":500}`)
+	}
+	WriteRendered(w, out.Status, p.Header, append(body, '\n'))
+}
+
+// WriteRendered writes a problem document whose body was rendered elsewhere — the edge renders
+// API Gateway's gateway response templates from the document — with the same headers as Write:
+// header's fields, the content type, no sniffing, no caching.
+func WriteRendered(w http.ResponseWriter, status int, header http.Header, body []byte) {
 	h := w.Header()
-	for k, vs := range p.Header {
+	for k, vs := range header {
 		for _, v := range vs {
 			h.Add(k, v)
 		}
@@ -120,10 +131,6 @@ func Write(w http.ResponseWriter, p *Problem, requestID string) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Del("Content-Length")
-	body, err := json.Marshal(&out)
-	if err != nil { // a Problem always marshals; keep a body anyway
-		body = []byte(`{"type":"about:blank","status":500}`)
-	}
-	w.WriteHeader(out.Status)
-	_, _ = w.Write(append(body, '\n'))
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
 }

@@ -65,4 +65,7 @@
 // The health check's interval, timeout and thresholds are used in AWS; the local edge uses
 // HealthCheck.ForLocal, which takes them from healthCheck.local. Match resolves a request path
 // to its service with ALB listener semantics.
+//
+// The package imports nothing of decagon's: the CDK app, the edge, the balancer and the WAF
+// all read it, so it stays a leaf.
 package topology

@@ -25,6 +25,14 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("accepted a topology without services")
 		}
 		for _, s := range topo.Services {
+			// Parse provisions what it validated: the success codes, parsed once, say what
+			// their text says.
+			if s.HealthCheck.Success.Empty() {
+				t.Fatalf("service %s: success codes %q not provisioned", s.Name, s.HealthCheck.SuccessCodes)
+			}
+			if again, err := ParseStatusCodes(s.HealthCheck.Success.String()); err != nil || again.String() != s.HealthCheck.Success.String() {
+				t.Fatalf("service %s: success codes %q do not round-trip: %q, %v", s.Name, s.HealthCheck.SuccessCodes, again, err)
+			}
 			for _, r := range s.PathRules {
 				for _, p := range r.Paths {
 					if !MatchPattern(p, p) && !containsWildcard(p) {

@@ -1,6 +1,10 @@
 package topology
 
-import "testing"
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
 
 func TestMatchPattern(t *testing.T) {
 	tests := []struct {
@@ -93,4 +97,59 @@ func BenchmarkMatch(b *testing.B) {
 			b.Fatal("no match")
 		}
 	}
+}
+
+// FuzzMatchPattern holds MatchPattern to an independent definition of ALB path patterns: the
+// pattern translated to a regular expression ('*' any run of bytes, '?' exactly one, the rest
+// literal, anchored at both ends), for patterns and paths of any length. Each byte becomes the
+// rune of the same value, so that '.' matches one byte as MatchPattern's '?' does, not one
+// UTF-8 character.
+func FuzzMatchPattern(f *testing.F) {
+	for _, tt := range [][2]string{
+		{"/upload/*", "/upload/a/b"}, {"/t?st", "/test"}, {"*a*b*c", "xaybzc"}, {"/a*b", "/abab"},
+		{"xa*", "xa*0"}, {"/img/*.png", "/img/a/b.png"}, {"/t?st", "/tést"}, {"(a)+[b]", "(a)+[b]"},
+		{strings.Repeat("*a", 40), strings.Repeat("a", 200) + "b"},
+	} {
+		f.Add(tt[0], tt[1])
+	}
+	f.Fuzz(func(t *testing.T, pattern, path string) {
+		if len(pattern) > 256 || len(path) > 4096 {
+			return // ALB patterns are at most 128 characters; keep the regexp small
+		}
+		got := MatchPattern(pattern, path)
+		if want := patternRegexp(pattern).MatchString(byteRunes(path)); got != want {
+			t.Fatalf("MatchPattern(%q, %q) = %v, the regexp says %v", pattern, path, got, want)
+		}
+		if got != MatchPattern(pattern, path) {
+			t.Fatalf("MatchPattern(%q, %q) changed its answer", pattern, path)
+		}
+	})
+}
+
+// patternRegexp translates an ALB path pattern to an anchored regular expression over
+// byteRunes strings.
+func patternRegexp(pattern string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString(`^(?s:`)
+	for i := range len(pattern) {
+		switch c := pattern[i]; c {
+		case '*':
+			b.WriteString(`.*`)
+		case '?':
+			b.WriteString(`.`)
+		default:
+			b.WriteString(regexp.QuoteMeta(string(rune(c))))
+		}
+	}
+	b.WriteString(`)$`)
+	return regexp.MustCompile(b.String())
+}
+
+// byteRunes returns s with each byte as the rune of the same value.
+func byteRunes(s string) string {
+	r := make([]rune, len(s))
+	for i := range len(s) {
+		r[i] = rune(s[i])
+	}
+	return string(r)
 }

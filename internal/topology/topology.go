@@ -119,9 +119,12 @@ type HealthCheck struct {
 	HealthyThreshold int `yaml:"healthyThreshold"`
 	// UnhealthyThreshold is the number of consecutive failures that make a target unhealthy.
 	UnhealthyThreshold int `yaml:"unhealthyThreshold"`
-	// SuccessCodes are the HTTP codes that count as success, ALB syntax: "200", "200,204",
-	// "200-299".
+	// SuccessCodes are the HTTP codes that count as success in ALB's syntax ("200",
+	// "200,204", "200-299"), as written: what the ALB is given.
 	SuccessCodes string `yaml:"successCodes"`
+	// Success is SuccessCodes parsed, set by Parse: what the local load balancer matches
+	// responses against. Nothing else parses SuccessCodes.
+	Success StatusCodes
 	// Local overrides the timing for the local edge.
 	Local CheckTiming `yaml:"local"`
 }
@@ -265,8 +268,19 @@ func Parse(data []byte) (*Topology, error) {
 	if len(v.errs) > 0 {
 		return nil, errors.Join(v.errs...)
 	}
-	t.routes = buildRoutes(t.Services)
+	t.provision()
 	return t, nil
+}
+
+// provision derives the typed forms of validated settings (caddy's decode → validate →
+// provision, with validation first so that provisioning cannot fail): the success codes each
+// health check matches, and the listener rules in evaluation order.
+func (t *Topology) provision() {
+	for i := range t.Services {
+		hc := &t.Services[i].HealthCheck
+		hc.Success, _ = ParseStatusCodes(hc.SuccessCodes) // validated: cannot fail
+	}
+	t.routes = buildRoutes(t.Services)
 }
 
 // Service returns the service with the given name.

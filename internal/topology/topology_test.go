@@ -2,6 +2,7 @@ package topology
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -171,4 +172,44 @@ func fieldErrors(err error) []*FieldError {
 		}
 	}
 	return out
+}
+
+func TestOverrideStageThrottling(t *testing.T) {
+	tests := []struct {
+		name      string
+		rate      float64
+		burst     int
+		wantRate  float64
+		wantBurst int
+		wantErr   string
+	}{
+		{"both kept", 0, 0, 100, 200, ""},
+		{"past API Gateway's limits", 1e6, 100000, 1e6, 100000, ""},
+		{"rate only", 50, 0, 50, 200, ""},
+		{"burst only", 0, 7, 100, 7, ""},
+		{"negative rate", -1, 0, 100, 200, "stage.throttling.rateLimit"},
+		{"NaN rate", math.NaN(), 0, 100, 200, "stage.throttling.rateLimit"},
+		{"infinite rate", math.Inf(1), 0, 100, 200, "stage.throttling.rateLimit"},
+		{"negative burst", 10, -1, 100, 200, "stage.throttling.burstLimit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			topo, err := Parse([]byte(minimal))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = topo.OverrideStageThrottling(tt.rate, tt.burst)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error %v, want one naming %s", err, tt.wantErr)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			th := topo.Stage.Throttling
+			if th.RateLimit != tt.wantRate || th.BurstLimit != tt.wantBurst {
+				t.Fatalf("throttling %g/%d, want %g/%d (an invalid override must change nothing)", th.RateLimit, th.BurstLimit, tt.wantRate, tt.wantBurst)
+			}
+		})
+	}
 }

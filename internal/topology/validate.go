@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -170,7 +169,7 @@ func (v *validator) healthCheck(p string, h HealthCheck) {
 	}
 	v.intRange(p+".healthyThreshold", h.HealthyThreshold, 2, 10)
 	v.intRange(p+".unhealthyThreshold", h.UnhealthyThreshold, 2, 10)
-	if _, err := ParseSuccessCodes(h.SuccessCodes); err != nil {
+	if _, err := ParseStatusCodes(h.SuccessCodes); err != nil {
 		v.errf(p+".successCodes", "%v", err)
 	}
 	// The local edge: shorter, but still sane.
@@ -182,28 +181,6 @@ func (v *validator) healthCheck(p string, h HealthCheck) {
 	}
 	v.intRange(l+".healthyThreshold", h.Local.HealthyThreshold, 1, 10)
 	v.intRange(l+".unhealthyThreshold", h.Local.UnhealthyThreshold, 1, 10)
-}
-
-// ParseSuccessCodes parses ALB's success code syntax ("200", "200,204", "200-299") into
-// inclusive ranges, each within 200..499.
-func ParseSuccessCodes(s string) ([][2]int, error) {
-	if s == "" {
-		return nil, fmt.Errorf("must list HTTP codes like \"200\", \"200,204\" or \"200-299\"")
-	}
-	var out [][2]int
-	for part := range strings.SplitSeq(s, ",") {
-		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
-		if !isRange {
-			hi = lo
-		}
-		a, errA := strconv.Atoi(lo)
-		b, errB := strconv.Atoi(hi)
-		if errA != nil || errB != nil || a < 200 || b > 499 || a > b {
-			return nil, fmt.Errorf("must list HTTP codes between 200 and 499 like \"200\", \"200,204\" or \"200-299\", got %q", s)
-		}
-		out = append(out, [2]int{a, b})
-	}
-	return out, nil
 }
 
 // fargateMemory lists, per Fargate CPU value, the smallest and largest memory (MiB) and the step.
