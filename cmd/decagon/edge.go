@@ -55,11 +55,8 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	// decagon.yaml holds API Gateway's account limits (10,000 requests/s at most); a load test
 	// of the edge alone may go past them and still want throttling on every request.
-	if *stageRate < 0 || *stageBurst < 0 {
-		return cli.Usagef("--stage-rate-limit and --stage-burst-limit must not be negative")
-	}
 	if err := topo.OverrideStageThrottling(*stageRate, *stageBurst); err != nil {
-		return usageError{"--stage-rate-limit / --stage-burst-limit: " + err.Error()}
+		return cli.Usagef("--stage-rate-limit / --stage-burst-limit: %v", err)
 	}
 	proxies, err := edge.ParseTrustedProxies(*trusted)
 	if err != nil {

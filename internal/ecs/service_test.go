@@ -23,10 +23,14 @@ import (
 // newGroup returns a target group with fast health checks, as the local edge's.
 func newGroup(t *testing.T) *balancer.Group {
 	t.Helper()
+	ok, err := topology.ParseStatusCodes("200")
+	if err != nil {
+		t.Fatal(err)
+	}
 	g, err := balancer.New(balancer.Config{
 		Name: "tests",
-		HealthCheck: balancer.HealthCheck{Path: "/health-check", Interval: 100 * time.Millisecond,
-			Timeout: 100 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2},
+		HealthCheck: topology.HealthCheck{Path: "/health-check", Interval: 100 * time.Millisecond,
+			Timeout: 100 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2, Success: ok},
 		DeregistrationDelay: time.Second,
 		Logger:              slog.New(slog.DiscardHandler),
 	})
