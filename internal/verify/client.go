@@ -164,7 +164,11 @@ func wantProblem(r *response, statuses ...int) error {
 		ok = ok || r.status == st
 	}
 	if !ok {
-		return failf(strings.Trim(fmt.Sprint(statuses), "[]")+" problem", "%s", r)
+		want := make([]string, len(statuses))
+		for i, st := range statuses {
+			want[i] = fmt.Sprint(st)
+		}
+		return failf(strings.Join(want, " or ")+" problem", "%s", r)
 	}
 	if mt := mediaType(r.header); mt != "application/problem+json" {
 		return failf("Content-Type application/problem+json", "%q (%s)", r.header.Get("Content-Type"), r)

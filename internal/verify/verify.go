@@ -87,7 +87,7 @@ type suite struct {
 	covered map[string]bool // route patterns that answered 2xx or 3xx
 	// noUploads, when set, says why the stage's uploads were not checked.
 	noUploads string
-	cleanup []func(context.Context)
+	cleanup   []func(context.Context)
 }
 
 func (s *suite) run(ctx context.Context) {
