@@ -36,6 +36,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs.StringVar(&cfg.Token, "token", os.Getenv("TOKEN"), "a user's ID token (default $TOKEN)")
 	fs.StringVar(&cfg.OtherToken, "token-other", "", "another user's token: checks that records stay their owner's")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "a token of a member of the admin group: checks admin reads")
+	bearer := fs.Bool("bearer", true, "send 'Authorization: Bearer TOKEN'; --bearer=false sends the bare token")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -48,6 +49,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return errors.New("verify: --url is required")
 	}
 	cfg.Out = stdout
+	cfg.NoBearer = !*bearer
 	res, err := verify.Run(ctx, cfg)
 	if err != nil {
 		return err

@@ -48,7 +48,11 @@ func (s *suite) do(ctx context.Context, r request) (*response, error) {
 		req.Header.Set("Content-Type", r.contentType)
 	}
 	if r.token != "" {
-		req.Header.Set("Authorization", "Bearer "+r.token)
+		if s.cfg.NoBearer {
+			req.Header.Set("Authorization", r.token)
+		} else {
+			req.Header.Set("Authorization", "Bearer "+r.token)
+		}
 	}
 	for k, v := range r.header {
 		req.Header.Set(k, v)

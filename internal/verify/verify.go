@@ -22,6 +22,9 @@ type Config struct {
 	OtherToken string
 	// AdminToken, when set, is a token of a member of the admin group: it reads any record.
 	AdminToken string
+	// NoBearer sends "Authorization: TOKEN" instead of "Authorization: Bearer TOKEN", the form
+	// AWS's examples for a Cognito authorizer use.
+	NoBearer bool
 	// Client sends the requests; nil means a client with a 30 s timeout. Redirects are never
 	// followed: the suite checks them.
 	Client *http.Client
