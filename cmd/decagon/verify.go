@@ -33,7 +33,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	var cfg verify.Config
 	fs.StringVar(&cfg.URL, "url", "", "the stage's base URL: http://127.0.0.1:8080 or https://…/Test (required)")
-	fs.StringVar(&cfg.Token, "token", os.Getenv("TOKEN"), "a user's ID token (default $TOKEN)")
+	fs.StringVar(&cfg.Token, "token", "", "a user's ID token (default $TOKEN)")
 	fs.StringVar(&cfg.OtherToken, "token-other", "", "another user's token: checks that records stay their owner's")
 	fs.StringVar(&cfg.AdminToken, "admin-token", "", "a token of a member of the admin group: checks admin reads")
 	bearer := fs.Bool("bearer", true, "send 'Authorization: Bearer TOKEN'; --bearer=false sends the bare token")
@@ -47,6 +47,10 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if cfg.URL == "" {
 		fs.Usage()
 		return errors.New("verify: --url is required")
+	}
+	if cfg.Token == "" {
+		// Read after parsing, so that --help never prints the token as a default.
+		cfg.Token = os.Getenv("TOKEN")
 	}
 	cfg.Out = stdout
 	cfg.NoBearer = !*bearer

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -125,6 +126,40 @@ func TestVerifySkipsUploadsWhenStageHasNone(t *testing.T) {
 	}
 	if strings.Contains(out.String(), "FAIL uploads") {
 		t.Errorf("upload checks failed instead of skipping:\n%s", out.String())
+	}
+}
+
+// A throttled request (429 with a short Retry-After) is sent again; an unreachable stage stops
+// the run at its first check.
+func TestVerifyRetriesThrottledAndStopsWhenUnreachable(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health-check" && calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok","checks":{}}`))
+	}))
+	defer srv.Close()
+	var out bytes.Buffer
+	if _, err := Run(context.Background(), Config{URL: srv.URL, Token: "t", Out: &out}); err != nil {
+		t.Fatal(err)
+	}
+	if !hasLinePrefix(out.String(), "ok   health: GET /health-check") || calls.Load() < 2 {
+		t.Errorf("the throttled health check was not retried (%d calls):\n%s", calls.Load(), out.String())
+	}
+
+	srv.Close()
+	out.Reset()
+	res, err := Run(context.Background(), Config{URL: srv.URL, Token: "t", Out: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != 1 || !hasLinePrefix(out.String(), "FAIL health: GET /health-check is 200 ok without a token: want a response, got ") ||
+		!hasLinePrefix(out.String(), "skip every other check: the stage at "+srv.URL+" did not answer") {
+		t.Errorf("unreachable stage:\n%s", out.String())
 	}
 }
 
