@@ -15,8 +15,7 @@ func FuzzResponseChecks(f *testing.F) {
 	f.Fuzz(func(t *testing.T, status int, contentType string, body []byte, template, path string) {
 		r := &response{status: status, header: http.Header{"Content-Type": {contentType}}, body: body}
 		if wantProblem(r, status) == nil {
-			var m map[string]any
-			if mediaType(r.header) != "application/problem+json" || json.Unmarshal(body, &m) != nil || m["request_id"] == nil {
+			if mediaType(r.header) != "application/problem+json" || !json.Valid(body) {
 				t.Errorf("accepted as a problem: %d %q %q", status, contentType, body)
 			}
 		}
