@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -93,6 +94,20 @@ func (s *suite) records(ctx context.Context) {
 		}
 		if len(page.Items) == 0 || page.Items[0].TestID != rec.TestID {
 			return failf("items[0].test_id "+rec.TestID, "%s", res)
+		}
+		return nil
+	})
+	s.check("records: GET /test answers with the X-Request-Id it was sent", func() error {
+		id := "verify-" + run
+		res, err := s.do(ctx, request{method: "GET", path: "/test?limit=1", token: s.cfg.Token, header: map[string]string{"X-Request-Id": id}})
+		if err != nil {
+			return err
+		}
+		if err := wantJSON(res, 200, nil); err != nil {
+			return err
+		}
+		if got := res.header.Values("X-Request-Id"); !slices.Contains(got, id) {
+			return failf("X-Request-Id: "+id, "%q", got)
 		}
 		return nil
 	})
