@@ -29,6 +29,7 @@ commands:
   serve     run one service as its container does: decagon serve tests|uploads
   migrate   apply the embedded database schema to --database-url
   token     mint a token the running local stack accepts
+  verify    run the API contract against a stage: the local stack or the deployed invoke URL
   version   print the version
 
 Run 'decagon <command> --help' for a command's flags and environment variables.
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runMigrate(ctx, rest, stdout, stderr)
 	case "token":
 		return runToken(rest, stdout, stderr)
+	case "verify":
+		return runVerify(ctx, rest, stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, versionString())
 		return nil
