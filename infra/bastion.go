@@ -33,7 +33,7 @@ func NewBastion(scope constructs.Construct, id string, vpc awsec2.IVpc) *Bastion
 		MachineImage: awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{
 			CpuType: awsec2.AmazonLinuxCpuType_ARM_64,
 		}),
-		RequireImdsv2:   jsii.Bool(true),
+		RequireImdsv2: jsii.Bool(true),
 		BlockDevices: &[]*awsec2.BlockDevice{{
 			DeviceName: jsii.String("/dev/xvda"),
 			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(8), &awsec2.EbsDeviceOptions{

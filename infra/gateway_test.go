@@ -151,9 +151,11 @@ func TestGatewayResponseParity(t *testing.T) {
 		"UNAUTHORIZED":                 func() *http.Response { return do("GET", "/test", "") },
 		"ACCESS_DENIED":                func() *http.Response { return do("GET", item, "", "Authorization", "Bearer no-scope") },
 		"MISSING_AUTHENTICATION_TOKEN": func() *http.Response { return do("GET", "/nowhere", "") },
-		"REQUEST_TOO_LARGE":            func() *http.Response { return do("POST", "/test", `{"name":"`+strings.Repeat("x", 2<<10)+`"}`, jsonReq...) },
-		"BAD_REQUEST_BODY":             func() *http.Response { return do("POST", "/test", `{"nom":"x"}`, jsonReq...) },
-		"BAD_REQUEST_PARAMETERS":       func() *http.Response { return do("GET", "/test?limit=0", "", good...) },
+		"REQUEST_TOO_LARGE": func() *http.Response {
+			return do("POST", "/test", `{"name":"`+strings.Repeat("x", 2<<10)+`"}`, jsonReq...)
+		},
+		"BAD_REQUEST_BODY":       func() *http.Response { return do("POST", "/test", `{"nom":"x"}`, jsonReq...) },
+		"BAD_REQUEST_PARAMETERS": func() *http.Response { return do("GET", "/test?limit=0", "", good...) },
 		"UNSUPPORTED_MEDIA_TYPE": func() *http.Response {
 			return do("POST", "/test", "name=x", append([]string{"Content-Type", "text/plain"}, good...)...)
 		},
@@ -239,5 +241,3 @@ func TestGatewayResponseParity(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
-
-

@@ -89,7 +89,7 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 		memoryReservation = jsii.Number(float64(s.MemoryReservation))
 	}
 	container := task.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
-		ContainerName:          jsii.String(s.Name),
+		ContainerName: jsii.String(s.Name),
 		// A digest, never a tag: the task runs exactly the image that was pushed and checked.
 		Image:                  awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(props.ImageDigest)),
 		Command:                jsii.Strings("serve", s.Name),
@@ -123,12 +123,12 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 		alarmNames = append(alarmNames, jsii.String(props.AlarmPrefix+id))
 	}
 	svc := awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
-		Cluster:                props.Cluster,
-		TaskDefinition:         task,
-		DesiredCount:           jsii.Number(float64(s.DesiredCount)),
-		MinHealthyPercent:      jsii.Number(float64(s.Deployment.MinHealthyPercent)),
-		MaxHealthyPercent:      jsii.Number(float64(s.Deployment.MaxPercent)),
-		CircuitBreaker:         &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		Cluster:           props.Cluster,
+		TaskDefinition:    task,
+		DesiredCount:      jsii.Number(float64(s.DesiredCount)),
+		MinHealthyPercent: jsii.Number(float64(s.Deployment.MinHealthyPercent)),
+		MaxHealthyPercent: jsii.Number(float64(s.Deployment.MaxPercent)),
+		CircuitBreaker:    &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
 		// The circuit breaker catches tasks that never get healthy; these alarms catch a
 		// release whose tasks are healthy but answer 5XX or fail their checks later.
 		DeploymentAlarms: &awsecs.DeploymentAlarmConfig{
@@ -136,12 +136,12 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 			Behavior:   awsecs.AlarmBehavior_ROLLBACK_ON_ALARM,
 		},
 		CapacityProviderStrategies: capacityProviders(props.Prod),
-		VpcSubnets:             privateSubnets(),
-		SecurityGroups:         &[]awsec2.ISecurityGroup{sg},
-		AssignPublicIp:         jsii.Bool(false),
-		HealthCheckGracePeriod: awscdk.Duration_Seconds(jsii.Number(60)),
-		PlatformVersion:        awsecs.FargatePlatformVersion_LATEST,
-		PropagateTags:          awsecs.PropagatedTagSource_SERVICE,
+		VpcSubnets:                 privateSubnets(),
+		SecurityGroups:             &[]awsec2.ISecurityGroup{sg},
+		AssignPublicIp:             jsii.Bool(false),
+		HealthCheckGracePeriod:     awscdk.Duration_Seconds(jsii.Number(60)),
+		PlatformVersion:            awsecs.FargatePlatformVersion_LATEST,
+		PropagateTags:              awsecs.PropagatedTagSource_SERVICE,
 	})
 	tg.AddTarget(svc)
 	addListenerRules(c, props.LB.Listener, tg, s.PathRules, props.Stage)
