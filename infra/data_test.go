@@ -47,6 +47,15 @@ func TestDatabase(t *testing.T) {
 			if strings.Contains(js(s.raw), "managed-by-rds") {
 				t.Error("the placeholder password reached the template")
 			}
+			for _, name := range []string{"tests", "uploads"} {
+				found := false
+				for id, p := range s.resources("AWS::IAM::Policy") {
+					found = found || strings.HasPrefix(id, "Service"+name+"TaskRole") && strings.Contains(js(p), `"rds-db:connect"`) && strings.Contains(js(p), ":dbuser:")
+				}
+				if !found {
+					t.Errorf("the %s task role may not connect with IAM authentication", name)
+				}
+			}
 			if db["MonitoringRoleArn"] == nil {
 				t.Error("enhanced monitoring has no role")
 			}

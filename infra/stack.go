@@ -89,6 +89,10 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 			a.Storage.GrantUploads(svc.TaskRole)
 		}
 		a.Database.Allow(svc.SecurityGroup, "from the "+spec.Name+" tasks")
+		// IAM database authentication for the service's user: RDS rotates the managed password
+		// every 7 days, and an IAM token (rds-db:connect) is what lets a running task open new
+		// connections after a rotation without a redeploy.
+		db.GrantConnect(svc.TaskRole, jsii.String(dbUser))
 		a.Services = append(a.Services, svc)
 	}
 
