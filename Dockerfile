@@ -2,6 +2,8 @@
 # The decagon service image: one static binary, no shell, non-root. Each ECS service runs it as
 # `decagon serve <name>` (the task definition sets the command); migrations run at start-up.
 # Build: docker build -t decagon .   Run: docker run -p 8080:8080 -e DECAGON_ADDR=:8080 decagon
+# `make deploy` builds the same image without Docker (infra/image, one layer on an empty base);
+# this file is for Docker users, whose pushed digest goes to the app stack as -c imageDigest=sha256:...
 
 FROM golang:1.26 AS build
 WORKDIR /src

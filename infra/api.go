@@ -50,10 +50,6 @@ type APIProps struct {
 	Document Document
 	// Stage is decagon.yaml's stage (name, throttling).
 	Stage topology.Stage
-	// Link gives the stage variables vpcLinkId and albHost.
-	Link *VPCLink
-	// Host overrides the albHost stage variable (the certificate's name, with HTTPS).
-	Host string
 	// LogRetention is the retention of the access logs.
 	LogRetention awslogs.RetentionDays
 }
@@ -66,10 +62,6 @@ func NewAPI(scope constructs.Construct, id string, props APIProps) *API {
 		Retention:     props.LogRetention,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	host := props.Link.Host
-	if props.Host != "" {
-		host = jsii.String(props.Host)
-	}
 	t := props.Stage.Throttling
 	rest := awsapigateway.NewSpecRestApi(c, jsii.String("RestApi"), &awsapigateway.SpecRestApiProps{
 		RestApiName:    jsii.String(*awscdk.Stack_Of(scope).StackName() + "-api"),
@@ -77,7 +69,9 @@ func NewAPI(scope constructs.Construct, id string, props APIProps) *API {
 		ApiDefinition:  awsapigateway.ApiDefinition_FromInline(map[string]any(props.Document)),
 		EndpointTypes:  &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		CloudWatchRole: jsii.Bool(true),
-		FailOnWarnings: jsii.Bool(false), // API Gateway warns on harmless OpenAPI it ignores
+		// A warning on import (a VPC link that does not exist, an integration API Gateway cannot
+		// use) fails the deployment instead of surfacing at the first request.
+		FailOnWarnings: jsii.Bool(true),
 		DeployOptions: &awsapigateway.StageOptions{
 			StageName:            jsii.String(props.Stage.Name),
 			ThrottlingRateLimit:  jsii.Number(t.RateLimit),
@@ -89,10 +83,6 @@ func NewAPI(scope constructs.Construct, id string, props APIProps) *API {
 			DataTraceEnabled:     jsii.Bool(false),
 			MetricsEnabled:       jsii.Bool(true),
 			TracingEnabled:       jsii.Bool(true),
-			Variables: &map[string]*string{
-				"vpcLinkId": props.Link.ID,
-				"albHost":   host,
-			},
 		},
 	})
 	return &API{Rest: rest, StageArn: rest.DeploymentStage().StageArn()}

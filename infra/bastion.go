@@ -14,7 +14,7 @@ type Bastion struct {
 	SecurityGroup awsec2.SecurityGroup
 }
 
-// NewBastion creates the bastion in a private subnet (it reaches SSM through the NAT gateway
+// NewBastion creates the bastion (Amazon Linux 2023) in a private subnet (it reaches SSM through the NAT gateway
 // or the VPC endpoints), with an encrypted root volume and IMDSv2 required.
 func NewBastion(scope constructs.Construct, id string, vpc awsec2.IVpc) *Bastion {
 	c := constructs.NewConstruct(scope, jsii.String(id))
@@ -28,7 +28,12 @@ func NewBastion(scope constructs.Construct, id string, vpc awsec2.IVpc) *Bastion
 		SubnetSelection: privateSubnets(),
 		SecurityGroup:   sg,
 		InstanceType:    awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_NANO),
-		RequireImdsv2:   jsii.Bool(true),
+		// Amazon Linux 2 reached end of support on 2026-06-30 (CDK's bastion default is still
+		// AL2): Amazon Linux 2023 for arm64, the t4g's architecture, from AWS's SSM parameter.
+		MachineImage: awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{
+			CpuType: awsec2.AmazonLinuxCpuType_ARM_64,
+		}),
+		RequireImdsv2: jsii.Bool(true),
 		BlockDevices: &[]*awsec2.BlockDevice{{
 			DeviceName: jsii.String("/dev/xvda"),
 			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(8), &awsec2.EbsDeviceOptions{

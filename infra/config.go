@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -28,12 +29,15 @@ type Config struct {
 	VPCLink string
 	// AlarmEmail, when set, subscribes that address to the alarm topic.
 	AlarmEmail string
-	// ImageTag is the tag of the service image in the ECR repository.
-	ImageTag string
+	// ImageDigest is the service image's digest in the ECR repository ("sha256:<64 hex>"), as
+	// the image command printed it: the task definitions run exactly that image, never a
+	// moving tag. Without it only the registry stack is synthesized (the first step of a
+	// deploy, before any image exists).
+	ImageDigest string
 	// MultiAZ runs the database in two AZs (default: on for prod).
 	MultiAZ bool
 	// CertificateArn, when set with ALBDomainName, adds an HTTPS listener (443) and makes the
-	// integrations use HTTPS; otherwise the ALB listens on HTTP 80.
+	// integrations use HTTPS; otherwise the ALB listens on HTTP 80. Required in prod.
 	CertificateArn string
 	// ALBDomainName is the name in the certificate that resolves to the ALB.
 	ALBDomainName string
@@ -47,6 +51,9 @@ type Config struct {
 	// OpenAPI is api/openapi.yaml, raw.
 	OpenAPI []byte
 }
+
+// digestRE matches an image digest as the task definitions take it.
+var digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 
 // Prod reports whether this is the production configuration.
 func (c Config) Prod() bool { return c.Env == "prod" }
@@ -75,7 +82,7 @@ func LoadConfig(node constructs.Node) (Config, error) {
 		Env:            ctx("env", "dev"),
 		VPCLink:        ctx("vpcLink", ""),
 		AlarmEmail:     ctx("alarmEmail", ""),
-		ImageTag:       ctx("imageTag", "latest"),
+		ImageDigest:    ctx("imageDigest", ""),
 		CertificateArn: ctx("certificateArn", ""),
 		ALBDomainName:  ctx("albDomainName", ""),
 	}
@@ -91,6 +98,12 @@ func LoadConfig(node constructs.Node) (Config, error) {
 	}
 	if (c.CertificateArn == "") != (c.ALBDomainName == "") {
 		errs = append(errs, errors.New("context certificateArn and albDomainName go together"))
+	}
+	if c.Prod() && c.CertificateArn == "" {
+		errs = append(errs, errors.New("context env=prod needs certificateArn and albDomainName: production traffic between API Gateway and the ALB is HTTPS"))
+	}
+	if c.ImageDigest != "" && !digestRE.MatchString(c.ImageDigest) {
+		errs = append(errs, fmt.Errorf("context imageDigest: want sha256:<64 hex digits> (what the image command prints), got %q", c.ImageDigest))
 	}
 	topo, err := topology.Load(ctx("topology", filepath.Join("..", "decagon.yaml")))
 	if err != nil {

@@ -29,6 +29,10 @@ func TestDatabase(t *testing.T) {
 				{"DeletionProtection", tc.protection},
 				{"BackupRetentionPeriod", tc.backupDays},
 				{"DBName", "decagon"},
+				{"ManageMasterUserPassword", true},
+				{"EnableIAMDatabaseAuthentication", true},
+				{"MonitoringInterval", 60.0},
+				{"MasterUserPassword", nil},
 			}
 			for _, c := range checks {
 				if !eq(db[c.key], c.want) {
@@ -38,11 +42,30 @@ func TestDatabase(t *testing.T) {
 			if v, _ := db["EngineVersion"].(string); v < "16" {
 				t.Errorf("EngineVersion = %q, want 16 or newer", v)
 			}
-			// The password is generated into Secrets Manager and resolved by CloudFormation.
-			if !strings.Contains(js(db["MasterUserPassword"]), "resolve:secretsmanager") {
-				t.Errorf("MasterUserPassword = %v, want a Secrets Manager reference", js(db["MasterUserPassword"]))
+			// RDS manages the password: no secret in the template, the tasks read RDS's.
+			count(t, s, "AWS::SecretsManager::Secret", 0)
+			if strings.Contains(js(s.raw), "managed-by-rds") {
+				t.Error("the placeholder password reached the template")
 			}
-			has(t, s.app, "AWS::SecretsManager::Secret", map[string]any{"GenerateSecretString": map[string]any{"SecretStringTemplate": `{"username":"decagon"}`}})
+			for _, name := range []string{"tests", "uploads"} {
+				found := false
+				for id, p := range s.resources("AWS::IAM::Policy") {
+					found = found || strings.HasPrefix(id, "Service"+name+"TaskRole") && strings.Contains(js(p), `"rds-db:connect"`) && strings.Contains(js(p), ":dbuser:")
+				}
+				if !found {
+					t.Errorf("the %s task role may not connect with IAM authentication", name)
+				}
+			}
+			if db["MonitoringRoleArn"] == nil {
+				t.Error("enhanced monitoring has no role")
+			}
+			found := false
+			for _, td := range s.resources("AWS::ECS::TaskDefinition") {
+				found = found || strings.Contains(js(td), `"MasterUserSecret.SecretArn"`)
+			}
+			if !found {
+				t.Error("no task reads the RDS-managed secret")
+			}
 			// In the isolated subnets.
 			_, group := s.one(t, "AWS::RDS::DBSubnetGroup")
 			for _, sn := range group["SubnetIds"].([]any) {

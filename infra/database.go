@@ -18,7 +18,9 @@ const (
 )
 
 // Database is the seed's RDS PostgreSQL: private, in the isolated subnets, encrypted, its
-// master password generated into Secrets Manager.
+// master password managed by RDS in Secrets Manager (manageMasterUserPassword: RDS generates and
+// rotates it, nobody sees it in a template), IAM database authentication on, and enhanced
+// monitoring every minute.
 type Database struct {
 	Instance      awsrds.DatabaseInstance
 	Secret        awssecretsmanager.ISecret
@@ -53,18 +55,20 @@ func NewDatabase(scope constructs.Construct, id string, props DatabaseProps) *Da
 		Engine: awsrds.DatabaseInstanceEngine_Postgres(&awsrds.PostgresInstanceEngineProps{
 			Version: awsrds.PostgresEngineVersion_VER_17(),
 		}),
-		InstanceType:              awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MICRO),
-		Vpc:                       props.VPC,
-		VpcSubnets:                &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
-		SecurityGroups:            &[]awsec2.ISecurityGroup{sg},
-		PubliclyAccessible:        jsii.Bool(false),
-		StorageEncrypted:          jsii.Bool(true),
-		AllocatedStorage:          jsii.Number(20),
-		MaxAllocatedStorage:       jsii.Number(100),
-		StorageType:               awsrds.StorageType_GP3,
-		DatabaseName:              jsii.String(dbName),
-		Port:                      jsii.Number(dbPort),
-		Credentials:               awsrds.Credentials_FromGeneratedSecret(jsii.String(dbUser), nil),
+		InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MICRO),
+		Vpc:                 props.VPC,
+		VpcSubnets:          &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
+		SecurityGroups:      &[]awsec2.ISecurityGroup{sg},
+		PubliclyAccessible:  jsii.Bool(false),
+		StorageEncrypted:    jsii.Bool(true),
+		AllocatedStorage:    jsii.Number(20),
+		MaxAllocatedStorage: jsii.Number(100),
+		StorageType:         awsrds.StorageType_GP3,
+		DatabaseName:        jsii.String(dbName),
+		Port:                jsii.Number(dbPort),
+		// The password is RDS's own (ManageMasterUserPassword below); this placeholder only
+		// satisfies the L2 construct and is deleted from the template.
+		Credentials:               awsrds.Credentials_FromPassword(jsii.String(dbUser), awscdk.SecretValue_UnsafePlainText(jsii.String("managed-by-rds"))),
 		MultiAz:                   jsii.Bool(props.MultiAZ),
 		BackupRetention:           awscdk.Duration_Days(jsii.Number(backup)),
 		DeletionProtection:        jsii.Bool(props.Prod),
@@ -75,10 +79,17 @@ func NewDatabase(scope constructs.Construct, id string, props DatabaseProps) *Da
 		CloudwatchLogsRetention:   props.LogRetention,
 		EnablePerformanceInsights: jsii.Bool(true),
 		CopyTagsToSnapshot:        jsii.Bool(true),
-		IamAuthentication:         jsii.Bool(false),
+		IamAuthentication:         jsii.Bool(true),
+		MonitoringInterval:        awscdk.Duration_Seconds(jsii.Number(60)),
 		Parameters:                &map[string]*string{"rds.force_ssl": jsii.String("1")},
 	})
-	return &Database{Instance: db, Secret: db.Secret(), SecurityGroup: sg}
+	cfn := db.Node().DefaultChild().(awsrds.CfnDBInstance)
+	cfn.AddPropertyDeletionOverride(jsii.String("MasterUserPassword"))
+	cfn.SetManageMasterUserPassword(jsii.Bool(true))
+	// The secret RDS creates: {"username": ..., "password": ...}, encrypted with the account's
+	// Secrets Manager key, rotated by RDS every 7 days.
+	secret := awssecretsmanager.Secret_FromSecretCompleteArn(c, jsii.String("MasterSecret"), cfn.AttrMasterUserSecretSecretArn())
+	return &Database{Instance: db, Secret: secret, SecurityGroup: sg}
 }
 
 // Allow admits peer to the database port.

@@ -14,16 +14,29 @@ import (
 // adminGroup is the group whose members see every record.
 const adminGroup = "admin"
 
-// Identity is the seed's Amazon Cognito: a user pool, an app client and the admin group.
+// apiScopes are the OAuth scopes of the API's resource server: read for GET, write for POST
+// and DELETE. Machine callers (client_credentials) get access tokens carrying them; the
+// operations of api/openapi.yaml name them.
+var apiScopes = []string{"decagon/read", "decagon/write"}
+
+// Identity is the seed's Amazon Cognito: a user pool, the admin group, the resource server
+// with the API's scopes, an app client for people and one for machines, and the hosted domain
+// whose token endpoint machines call.
 type Identity struct {
-	Pool   awscognito.UserPool
+	Pool awscognito.UserPool
+	// Client is the people's app client: no secret, password/SRP sign-in and the
+	// authorization-code flow with the API's scopes.
 	Client awscognito.UserPoolClient
+	// Machine is the services' app client: a secret and the client_credentials flow.
+	Machine awscognito.UserPoolClient
+	// TokenURL is the OAuth 2.0 token endpoint.
+	TokenURL *string
 }
 
 // IdentityProps configures the user pool.
 type IdentityProps struct {
-	// Scopes are the OAuth scopes api/openapi.yaml asks for ("decagon/tests.write"); a resource
-	// server is created for each identifier before the last '/'.
+	// Scopes are the OAuth scopes api/openapi.yaml asks for ("decagon/tests.write"), added to
+	// apiScopes; a resource server is created for each identifier before the last '/'.
 	Scopes []string
 	// Prod turns deletion protection on and retains the pool on stack deletion.
 	Prod bool
@@ -62,7 +75,7 @@ func NewIdentity(scope constructs.Construct, id string, props IdentityProps) *Id
 		Description: jsii.String("decagon administrators: see every record"),
 	})
 	var oauthScopes []awscognito.OAuthScope
-	for _, rs := range resourceServers(props.Scopes) {
+	for _, rs := range resourceServers(append(slices.Clone(apiScopes), props.Scopes...)) {
 		var scopes []awscognito.ResourceServerScope
 		for _, name := range rs.names {
 			scopes = append(scopes, awscognito.NewResourceServerScope(&awscognito.ResourceServerScopeProps{
@@ -91,7 +104,27 @@ func NewIdentity(scope constructs.Construct, id string, props IdentityProps) *Id
 			Scopes: scopesOrDefault(oauthScopes),
 		},
 	})
-	return &Identity{Pool: pool, Client: client}
+	// Machine callers: a confidential client that may only mint access tokens with the API's
+	// scopes (client_credentials has no user, so no ID token and no OIDC scopes).
+	machine := pool.AddClient(jsii.String("MachineClient"), &awscognito.UserPoolClientOptions{
+		GenerateSecret:             jsii.Bool(true),
+		AuthFlows:                  &awscognito.AuthFlow{},
+		PreventUserExistenceErrors: jsii.Bool(true),
+		EnableTokenRevocation:      jsii.Bool(true),
+		AccessTokenValidity:        awscdk.Duration_Hours(jsii.Number(1)),
+		OAuth: &awscognito.OAuthSettings{
+			Flows:  &awscognito.OAuthFlows{ClientCredentials: jsii.Bool(true)},
+			Scopes: &oauthScopes,
+		},
+	})
+	// The token endpoint lives on the pool's domain; the prefix must be unique in the region.
+	domain := pool.AddDomain(jsii.String("Domain"), &awscognito.UserPoolDomainOptions{
+		CognitoDomain: &awscognito.CognitoDomainOptions{
+			DomainPrefix: awscdk.Fn_Join(jsii.String("-"), &[]*string{awscdk.Stack_Of(c).StackName(), awscdk.Aws_ACCOUNT_ID()}),
+		},
+	})
+	tokenURL := awscdk.Fn_Join(jsii.String(""), &[]*string{domain.BaseUrl(nil), jsii.String("/oauth2/token")})
+	return &Identity{Pool: pool, Client: client, Machine: machine, TokenURL: tokenURL}
 }
 
 // resourceServer is one identifier and the scope names under it.

@@ -27,7 +27,7 @@ type Stacks struct {
 	// Registry holds the ECR repository; it is deployed first so that an image can be pushed
 	// before the services that run it exist.
 	Registry *RegistryStack
-	// App holds everything else.
+	// App holds everything else; nil until an image digest is given (context imageDigest).
 	App *AppStack
 }
 
@@ -60,6 +60,13 @@ func Build(app awscdk.App) (Stacks, error) {
 	}
 	prefix := "decagon-" + cfg.Env
 	reg := NewRegistryStack(app, prefix+"-registry", cfg)
+	if cfg.ImageDigest == "" {
+		// The first step of a deploy: the repository, before any image exists. Services that
+		// cannot pull their image would fail and roll the whole stack back.
+		fmt.Fprintf(os.Stderr, "decagon infra: no -c imageDigest=sha256:...: only %s is synthesized (make deploy pushes the image, then deploys %s with its digest)\n", *reg.StackName(), prefix)
+		applyNag(app, reg, nil)
+		return Stacks{Registry: reg}, nil
+	}
 	st := NewAppStack(app, prefix, cfg, reg.Repository)
 	applyNag(app, reg, st)
 	return Stacks{Registry: reg, App: st}, nil

@@ -71,7 +71,6 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 		m.Alarms = append(m.Alarms, a)
 	}
 	gt := awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD
-	ge := awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD
 	lt := awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD
 
 	api := props.API.Rest
@@ -96,11 +95,15 @@ func NewMonitoring(scope constructs.Construct, id string, props MonitoringProps)
 	for _, s := range props.Services {
 		n := s.Spec.Name
 		unhealthy := s.TargetGroup.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: one})
-		t5xx := s.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: five})
+		t5xx := s.TargetGroup.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: one})
 		cpu := s.Fargate.MetricCpuUtilization(&awscloudwatch.MetricOptions{Statistic: jsii.String("Average"), Period: five})
 		mem := s.Fargate.MetricMemoryUtilization(&awscloudwatch.MetricOptions{Statistic: jsii.String("Average"), Period: five})
-		alarm(svcID(n, "UnhealthyHosts"), unhealthy, 1, 2, ge, n+": a target is unhealthy for 2 minutes")
-		alarm(svcID(n, "Target5xx"), t5xx, 10, 1, gt, n+": more than 10 target 5XX in 5 minutes")
+		// The target 5XX and unhealthy-target alarms are the service's deployment alarms (they
+		// roll a release back); the topic hears them too.
+		for _, a := range s.DeploymentAlarms {
+			a.AddAlarmAction(awscloudwatchactions.NewSnsAction(topic))
+			m.Alarms = append(m.Alarms, a)
+		}
 		alarm(svcID(n, "Cpu"), cpu, 90, 3, gt, n+": CPU above 90 % for 15 minutes (at max tasks, scaling cannot help)")
 		alarm(svcID(n, "Memory"), mem, 90, 3, gt, n+": memory above 90 % for 15 minutes")
 		svcWidgets = append(svcWidgets,

@@ -9,5 +9,7 @@ import (
 // applyNag runs cdk-nag's AwsSolutions pack on the app and adds the suppressions.
 func applyNag(app awscdk.App, reg *RegistryStack, st *AppStack) {
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	suppress(reg, st)
+	if st != nil {
+		suppress(reg, st)
+	}
 }

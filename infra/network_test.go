@@ -75,6 +75,10 @@ func TestBastion(t *testing.T) {
 	if !found {
 		t.Error("the bastion's role cannot use Session Manager")
 	}
+	// Amazon Linux 2023 (AL2 reached end of support on 2026-06-30), arm64 for the t4g.
+	if img := js(inst["ImageId"]); !strings.Contains(img, "SsmParameterValueawsserviceamiamazonlinuxlatestal2023amikernel") || !strings.Contains(img, "arm64") {
+		t.Errorf("bastion image %s, want the Amazon Linux 2023 arm64 SSM parameter", img)
+	}
 	has(t, s.app, "AWS::EC2::LaunchTemplate", map[string]any{"LaunchTemplateData": map[string]any{"MetadataOptions": map[string]any{"HttpTokens": "required"}}})
 	_ = id
 }

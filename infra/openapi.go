@@ -21,6 +21,13 @@ type Integration struct {
 	Scheme string
 	// Target is the ALB's ARN for VPC link V2 (integrationTarget); empty for V1.
 	Target string
+	// ConnectionID is the VPC link's ID, written into every VPC_LINK integration literally
+	// (not as a stage variable) so that API Gateway checks the link when the API is deployed,
+	// not at the first request.
+	ConnectionID string
+	// Host is the name the integrations call: the ALB's (V2) or NLB's (V1) DNS name, or the
+	// certificate's name with HTTPS.
+	Host string
 }
 
 // placeholderRE matches the document's infrastructure placeholders, "${decagon:name}".
@@ -92,9 +99,9 @@ const LocalOnly = "x-decagon-local-only"
 // Rewrite returns a copy of the document for API Gateway: ${decagon:name} placeholders
 // replaced by values (an unknown name is an error), `servers` dropped (API Gateway would take
 // a base path from it), operations marked x-decagon-local-only: true dropped, and every VPC_LINK
-// integration pointed at the load balancer: its URI
-// scheme set, and for VPC link V2 its integrationTarget set to the ALB. The connection ID and
-// the host stay stage variables (vpcLinkId, albHost).
+// integration pointed at the load balancer: its URI's scheme and host set, its connectionId the
+// link's ID, and for VPC link V2 its integrationTarget the ALB. No stage variable is left to
+// resolve at request time.
 func (d Document) Rewrite(values map[string]string, in Integration) (Document, error) {
 	var errs []error
 	out, _ := substitute(map[string]any(d), values, &errs).(map[string]any)
@@ -118,7 +125,14 @@ func (d Document) Rewrite(values map[string]string, in Integration) (Document, e
 			errs = append(errs, fmt.Errorf("%s %s: integration uri %q is not http(s)", strings.ToUpper(method), path, uri))
 			return
 		}
+		if in.Host != "" {
+			_, path, _ := strings.Cut(rest, "/")
+			rest = in.Host + "/" + path
+		}
 		integ["uri"] = in.Scheme + "://" + rest
+		if in.ConnectionID != "" {
+			integ["connectionId"] = in.ConnectionID
+		}
 		if in.Target != "" {
 			integ["integrationTarget"] = in.Target
 		}
@@ -182,4 +196,32 @@ func substitute(v any, values map[string]string, errs *[]error) any {
 	default:
 		return v
 	}
+}
+
+// Body is an operation's request body, as the web ACL treats it.
+type Body struct {
+	// Method is upper case ("POST"); Path is the document's template ("/upload/{upload_id}").
+	Method, Path string
+	// JSON is true when application/json is the only content type: such a body is inspected
+	// and never passes unread. Other bodies (multipart/form-data, */*) are files.
+	JSON bool
+}
+
+// Bodies returns the request bodies of the operations API Gateway gets, in path then method
+// order.
+func (d Document) Bodies() []Body {
+	var out []Body
+	d.Operations(func(path, method string, op map[string]any) {
+		if op[LocalOnly] == true {
+			return
+		}
+		rb, _ := op["requestBody"].(map[string]any)
+		content, _ := rb["content"].(map[string]any)
+		if len(content) == 0 {
+			return
+		}
+		_, json := content["application/json"]
+		out = append(out, Body{Method: strings.ToUpper(method), Path: path, JSON: json && len(content) == 1})
+	})
+	return out
 }

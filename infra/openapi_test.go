@@ -55,6 +55,7 @@ func TestRewrite(t *testing.T) {
 		{"v2", Integration{Scheme: "http", Target: "arn:alb"}, "http://${stageVariables.albHost}/things/{id}", "arn:alb"},
 		{"v1", Integration{Scheme: "http"}, "http://${stageVariables.albHost}/things/{id}", nil},
 		{"https", Integration{Scheme: "https"}, "https://${stageVariables.albHost}/things/{id}", nil},
+		{"literal", Integration{Scheme: "http", Host: "alb.internal", ConnectionID: "vl-123"}, "http://alb.internal/things/{id}", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := doc.Rewrite(map[string]string{"userPoolArn": "arn:pool"}, tc.in)
@@ -62,7 +63,11 @@ func TestRewrite(t *testing.T) {
 				t.Fatal(err)
 			}
 			integ := get(map[string]any(out), "paths", "/things/{id}", "get", "x-amazon-apigateway-integration")
-			if get(integ, "uri") != tc.wantURI || get(integ, "integrationTarget") != tc.wantTarget {
+			wantConn := "${stageVariables.vpcLinkId}"
+			if tc.in.ConnectionID != "" {
+				wantConn = tc.in.ConnectionID
+			}
+			if get(integ, "uri") != tc.wantURI || get(integ, "integrationTarget") != tc.wantTarget || get(integ, "connectionId") != wantConn {
 				t.Errorf("integration = %s", js(integ))
 			}
 			if got := get(map[string]any(out), "components", "securitySchemes", "cognito", "x-amazon-apigateway-authorizer", "providerARNs", 0); got != "arn:pool" {
@@ -138,7 +143,10 @@ func TestLoadConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, ""},
-		{"prod", map[string]any{"env": "prod"}, ""},
+		{"prod", map[string]any{"env": "prod", "certificateArn": "arn:cert", "albDomainName": "alb.example.com"}, ""},
+		{"prod without a certificate", map[string]any{"env": "prod"}, "env=prod needs certificateArn"},
+		{"bad digest", map[string]any{"imageDigest": "latest"}, "context imageDigest"},
+		{"digest", map[string]any{"imageDigest": testDigest}, ""},
 		{"bad env", map[string]any{"env": "staging"}, "context env"},
 		{"bad vpcLink", map[string]any{"vpcLink": "v3"}, "context vpcLink"},
 		{"bad bool", map[string]any{"multiAz": "maybe"}, "context multiAz"},

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -31,9 +33,13 @@ func TestFirewall(t *testing.T) {
 			t.Errorf("%s override %v, want none (block mode)", g, js(r["OverrideAction"]))
 		}
 	}
-	common := js(rules["AWSManagedRulesCommonRuleSet"])
-	if !strings.Contains(common, `{"ActionToUse":{"Count":{}},"Name":"SizeRestrictions_BODY"}`) {
-		t.Errorf("the common rule set blocks large bodies (uploads): %s", common)
+	// Each body rule of a managed group counts there and blocks in ManagedBodyRules.
+	for _, g := range managedGroups {
+		for _, r := range g.body {
+			if !strings.Contains(js(rules[g.name]), `{"ActionToUse":{"Count":{}},"Name":"`+r+`"}`) {
+				t.Errorf("%s: %s does not count (it would block upload bodies): %s", g.name, r, js(rules[g.name]))
+			}
+		}
 	}
 	rate := get(rules["RatePerIP"], "Statement", "RateBasedStatement")
 	if get(rate, "Limit") != float64(w.RateLimit.Limit) || get(rate, "EvaluationWindowSec") != w.RateLimit.Window.Seconds() || get(rate, "AggregateKeyType") != "IP" {
@@ -42,8 +48,8 @@ func TestFirewall(t *testing.T) {
 	if got := get(rules["RatePerIP"], "Action", "Block", "CustomResponse", "ResponseCode"); got != 429.0 {
 		t.Errorf("rate rule answers %v, want 429", got)
 	}
-	if got := get(acl, "AssociationConfig", "RequestBody", "API_GATEWAY", "DefaultSizeInspectionLimit"); got != "KB_16" {
-		t.Errorf("body inspection limit %v, want KB_16", got)
+	if got, want := get(acl, "AssociationConfig", "RequestBody", "API_GATEWAY", "DefaultSizeInspectionLimit"), fmt.Sprintf("KB_%d", w.RequestBodyLimit>>10); got != want {
+		t.Errorf("body inspection limit %v, want %s (decagon.yaml)", got, want)
 	}
 	_, assoc := s.one(t, "AWS::WAFv2::WebACLAssociation")
 	if !strings.Contains(js(assoc["ResourceArn"]), "/stages/") || !strings.Contains(js(assoc["ResourceArn"]), "ApiRestApi") {
@@ -70,6 +76,49 @@ func TestIdentity(t *testing.T) {
 	})
 	has(t, s.app, "AWS::Cognito::UserPoolGroup", map[string]any{"GroupName": "admin"})
 	has(t, s.app, "AWS::Cognito::UserPoolClient", map[string]any{"GenerateSecret": false, "ExplicitAuthFlows": []any{"ALLOW_USER_PASSWORD_AUTH", "ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"}})
+	// Issue 17 item 3: the resource server with the API's scopes, a machine client with
+	// client_credentials for them, and the people's client may ask for them too.
+	_, rs := s.one(t, "AWS::Cognito::UserPoolResourceServer")
+	var scopes []string
+	for _, sc := range rs["Scopes"].([]any) {
+		scopes = append(scopes, rs["Identifier"].(string)+"/"+get(sc, "ScopeName").(string))
+	}
+	want := append(slices.Clone(apiScopes), mustDocument(s.stacks.App.Config.OpenAPI).Scopes()...)
+	for _, w := range want {
+		if !slices.Contains(scopes, w) {
+			t.Errorf("resource server scopes %v lack %s", scopes, w)
+		}
+	}
+	var machine, people map[string]any
+	for _, c := range s.resources("AWS::Cognito::UserPoolClient") {
+		if c["GenerateSecret"] == true {
+			machine = c
+		} else {
+			people = c
+		}
+	}
+	if !eq(get(machine, "AllowedOAuthFlows"), []any{"client_credentials"}) || get(machine, "AllowedOAuthFlowsUserPoolClient") != true {
+		t.Errorf("machine client %s, want client_credentials", js(machine))
+	}
+	if !eq(get(people, "AllowedOAuthFlows"), []any{"code"}) {
+		t.Errorf("people's client flows %s, want the authorization code", js(get(people, "AllowedOAuthFlows")))
+	}
+	for _, c := range []map[string]any{machine, people} {
+		for _, w := range apiScopes {
+			// The identifier is the resource server's (a reference), the name literal.
+			_, name, _ := strings.Cut(w, "/")
+			if !strings.Contains(js(c["AllowedOAuthScopes"]), `"/`+name+`"`) {
+				t.Errorf("client %s may not ask for %s", js(c["AllowedOAuthFlows"]), w)
+			}
+		}
+	}
+	if strings.Contains(js(machine["AllowedOAuthScopes"]), "openid") {
+		t.Error("the machine client asks for openid: client_credentials has no user")
+	}
+	count(t, s, "AWS::Cognito::UserPoolDomain", 1)
+	if get(s.raw, "Outputs", "TokenUrl") == nil || get(s.raw, "Outputs", "MachineClientId") == nil {
+		t.Error("no TokenUrl or MachineClientId output")
+	}
 }
 
 // The seed's "monitoring system for failure/error": alarms to SNS, a dashboard.
@@ -82,8 +131,7 @@ func TestMonitoring(t *testing.T) {
 	has(t, s.app, "AWS::SNS::Subscription", map[string]any{"Protocol": "email", "Endpoint": "ops@example.com"})
 	count(t, s, "AWS::CloudWatch::Dashboard", 1)
 	want := map[string]int{ // metric → alarms expected
-		"5XXError": 1, "4XXError": 1, "Latency": 1, "BlockedRequests": 1,
-		"UnHealthyHostCount": 2, "HTTPCode_Target_5XX_Count": 2, "MemoryUtilization": 2,
+		"5XXError": 1, "4XXError": 1, "Latency": 1, "BlockedRequests": 1, "MemoryUtilization": 2,
 		"FreeStorageSpace": 1, "DatabaseConnections": 1,
 	}
 	got := map[string]int{}

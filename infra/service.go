@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -26,6 +27,9 @@ type Service struct {
 	TargetGroup   elb.ApplicationTargetGroup
 	SecurityGroup awsec2.SecurityGroup
 	Scaling       *Scaling
+	// DeploymentAlarms are the alarms that roll a deployment back (target 5XX, unhealthy
+	// targets); Monitoring also sends them to the alarm topic.
+	DeploymentAlarms []awscloudwatch.Alarm
 
 	blob bool // the service uses the uploads bucket
 }
@@ -35,8 +39,13 @@ type ServiceProps struct {
 	Spec       topology.Service
 	Cluster    awsecs.ICluster
 	Repository awsecr.IRepository
-	ImageTag   string
-	LB         *LoadBalancer
+	// ImageDigest pins the image ("sha256:...").
+	ImageDigest string
+	LB          *LoadBalancer
+	// Stage is the API Gateway stage name: its prefix may reach the ALB (see stagedRulePriority).
+	Stage string
+	// Prod runs every task on on-demand Fargate; dev puts all but the first on Fargate Spot.
+	Prod bool
 	// Env are the DECAGON_* variables all services share; Secrets likewise.
 	Env     map[string]*string
 	Secrets map[string]awsecs.Secret
@@ -80,8 +89,9 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 		memoryReservation = jsii.Number(float64(s.MemoryReservation))
 	}
 	container := task.AddContainer(jsii.String("App"), &awsecs.ContainerDefinitionOptions{
-		ContainerName:          jsii.String(s.Name),
-		Image:                  awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(props.ImageTag)),
+		ContainerName: jsii.String(s.Name),
+		// A digest, never a tag: the task runs exactly the image that was pushed and checked.
+		Image:                  awsecs.ContainerImage_FromEcrRepository(props.Repository, jsii.String(props.ImageDigest)),
 		Command:                jsii.Strings("serve", s.Name),
 		MemoryReservationMiB:   memoryReservation,
 		PortMappings:           &[]*awsecs.PortMapping{{ContainerPort: jsii.Number(float64(s.Port)), Protocol: awsecs.Protocol_TCP}},
@@ -98,20 +108,6 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 		Description:      jsii.String(fmt.Sprintf("decagon %s tasks: from the ALB on the container port only", s.Name)),
 		AllowAllOutbound: jsii.Bool(true),
 	})
-	svc := awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
-		Cluster:                props.Cluster,
-		TaskDefinition:         task,
-		DesiredCount:           jsii.Number(float64(s.DesiredCount)),
-		MinHealthyPercent:      jsii.Number(float64(s.Deployment.MinHealthyPercent)),
-		MaxHealthyPercent:      jsii.Number(float64(s.Deployment.MaxPercent)),
-		CircuitBreaker:         &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
-		VpcSubnets:             privateSubnets(),
-		SecurityGroups:         &[]awsec2.ISecurityGroup{sg},
-		AssignPublicIp:         jsii.Bool(false),
-		HealthCheckGracePeriod: awscdk.Duration_Seconds(jsii.Number(60)),
-		PlatformVersion:        awsecs.FargatePlatformVersion_LATEST,
-		PropagateTags:          awsecs.PropagatedTagSource_SERVICE,
-	})
 	tg := elb.NewApplicationTargetGroup(c, jsii.String("TargetGroup"), &elb.ApplicationTargetGroupProps{
 		Vpc:                 props.Cluster.Vpc(),
 		TargetType:          elb.TargetType_IP,
@@ -119,19 +115,40 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 		Protocol:            elb.ApplicationProtocol_HTTP,
 		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(30)),
 		HealthCheck:         healthCheck(s.HealthCheck),
-		Targets:             &[]elb.IApplicationLoadBalancerTarget{svc},
 	})
-	for i, r := range s.PathRules {
-		elb.NewApplicationListenerRule(c, jsii.String(fmt.Sprintf("Rule%d", i)), &elb.ApplicationListenerRuleProps{
-			Listener:   props.LB.Listener,
-			Priority:   jsii.Number(float64(r.Priority)),
-			Conditions: &[]elb.ListenerCondition{elb.ListenerCondition_PathPatterns(jsii.Strings(r.Paths...))},
-			Action:     elb.ListenerAction_Forward(&[]elb.IApplicationTargetGroup{tg}, nil),
-		})
+	// The alarms' names are known before the alarms: their metrics need the target group
+	// attached to the listener, which needs the service.
+	var alarmNames []*string
+	for _, id := range deploymentAlarmIDs {
+		alarmNames = append(alarmNames, jsii.String(props.AlarmPrefix+id))
 	}
+	svc := awsecs.NewFargateService(c, jsii.String("Service"), &awsecs.FargateServiceProps{
+		Cluster:           props.Cluster,
+		TaskDefinition:    task,
+		DesiredCount:      jsii.Number(float64(s.DesiredCount)),
+		MinHealthyPercent: jsii.Number(float64(s.Deployment.MinHealthyPercent)),
+		MaxHealthyPercent: jsii.Number(float64(s.Deployment.MaxPercent)),
+		CircuitBreaker:    &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
+		// The circuit breaker catches tasks that never get healthy; these alarms catch a
+		// release whose tasks are healthy but answer 5XX or fail their checks later.
+		DeploymentAlarms: &awsecs.DeploymentAlarmConfig{
+			AlarmNames: &alarmNames,
+			Behavior:   awsecs.AlarmBehavior_ROLLBACK_ON_ALARM,
+		},
+		CapacityProviderStrategies: capacityProviders(props.Prod),
+		VpcSubnets:                 privateSubnets(),
+		SecurityGroups:             &[]awsec2.ISecurityGroup{sg},
+		AssignPublicIp:             jsii.Bool(false),
+		HealthCheckGracePeriod:     awscdk.Duration_Seconds(jsii.Number(60)),
+		PlatformVersion:            awsecs.FargatePlatformVersion_LATEST,
+		PropagateTags:              awsecs.PropagatedTagSource_SERVICE,
+	})
+	tg.AddTarget(svc)
+	addListenerRules(c, props.LB.Listener, tg, s.PathRules, props.Stage)
+	alarms := deploymentAlarms(c, tg, props.AlarmPrefix, s.Name)
 	// The ALB reaches the tasks on the container port, and nothing else does.
 	props.LB.ALB.Connections().AllowTo(sg, awsec2.Port_Tcp(jsii.Number(float64(s.Port))), jsii.String(fmt.Sprintf("to the %s tasks", s.Name)))
-	out := &Service{Spec: s, Fargate: svc, TaskRole: taskRole, TargetGroup: tg, SecurityGroup: sg}
+	out := &Service{Spec: s, Fargate: svc, TaskRole: taskRole, TargetGroup: tg, SecurityGroup: sg, DeploymentAlarms: alarms}
 	out.Scaling = NewScaling(c, "Scaling", ScalingProps{Cluster: props.Cluster, Service: svc, Spec: s, AlarmPrefix: props.AlarmPrefix})
 	return out
 }
@@ -147,5 +164,46 @@ func healthCheck(h topology.HealthCheck) *elb.HealthCheck {
 		UnhealthyThresholdCount: jsii.Number(float64(h.UnhealthyThreshold)),
 		HealthyHttpCodes:        jsii.String(strings.ReplaceAll(h.SuccessCodes, " ", "")),
 		Protocol:                elb.Protocol_HTTP,
+	}
+}
+
+// deploymentAlarmIDs name the deployment alarms, after the service's alarm prefix.
+var deploymentAlarmIDs = []string{"Target5xx", "UnhealthyHosts"}
+
+// deploymentAlarms are the service's rollback alarms, named so that the ECS deployment can
+// watch them: more than 10 target 5XX in a minute twice in a row, and a target unhealthy for 2
+// minutes.
+func deploymentAlarms(scope constructs.Construct, tg elb.ApplicationTargetGroup, prefix, name string) []awscloudwatch.Alarm {
+	one := awscdk.Duration_Minutes(jsii.Number(1))
+	t5xx := tg.Metrics().HttpCodeTarget(elb.HttpCodeTarget_TARGET_5XX_COUNT, &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: one})
+	unhealthy := tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: one})
+	mk := func(id string, m awscloudwatch.IMetric, threshold float64, cmp awscloudwatch.ComparisonOperator, what string) awscloudwatch.Alarm {
+		return awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+			AlarmName:          jsii.String(prefix + id),
+			AlarmDescription:   jsii.String("decagon " + name + ": " + what + " (rolls a deployment back)"),
+			Metric:             m,
+			Threshold:          jsii.Number(threshold),
+			EvaluationPeriods:  jsii.Number(2),
+			DatapointsToAlarm:  jsii.Number(2),
+			ComparisonOperator: cmp,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	return []awscloudwatch.Alarm{
+		mk(deploymentAlarmIDs[0], t5xx, 10, awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD, "more than 10 target 5XX a minute for 2 minutes"),
+		mk(deploymentAlarmIDs[1], unhealthy, 1, awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD, "a target unhealthy for 2 minutes"),
+	}
+}
+
+// capacityProviders runs prod on on-demand Fargate only; dev keeps its first task on demand
+// and puts the rest on Fargate Spot (about 70 % cheaper, interruptible with a 2-minute notice
+// that the drain on SIGTERM covers).
+func capacityProviders(prod bool) *[]*awsecs.CapacityProviderStrategy {
+	if prod {
+		return &[]*awsecs.CapacityProviderStrategy{{CapacityProvider: jsii.String("FARGATE"), Weight: jsii.Number(1)}}
+	}
+	return &[]*awsecs.CapacityProviderStrategy{
+		{CapacityProvider: jsii.String("FARGATE"), Base: jsii.Number(1), Weight: jsii.Number(1)},
+		{CapacityProvider: jsii.String("FARGATE_SPOT"), Weight: jsii.Number(1)},
 	}
 }

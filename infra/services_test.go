@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -80,7 +81,9 @@ func checkService(t *testing.T, s *synthesized, name string) {
 		{"minimum healthy 50 %", get(svc, "DeploymentConfiguration", "MinimumHealthyPercent"), 50.0},
 		{"maximum 100 %", get(svc, "DeploymentConfiguration", "MaximumPercent"), 100.0},
 		{"circuit breaker", get(svc, "DeploymentConfiguration", "DeploymentCircuitBreaker"), map[string]any{"Enable": true, "Rollback": true}},
-		{"launch type", svc["LaunchType"], "FARGATE"},
+		{"capacity providers, not a launch type", svc["LaunchType"], nil},
+		{"deployment alarms roll back", get(svc, "DeploymentConfiguration", "Alarms", "Rollback"), true},
+		{"deployment alarms on", get(svc, "DeploymentConfiguration", "Alarms", "Enable"), true},
 		{"no public IP", get(svc, "NetworkConfiguration", "AwsvpcConfiguration", "AssignPublicIp"), "DISABLED"},
 		{"own security group", get(svc, "NetworkConfiguration", "AwsvpcConfiguration", "SecurityGroups"), []any{getAtt(sgID, "GroupId")}},
 		{"registered with its target group", get(svc, "LoadBalancers", 0, "TargetGroupArn"), ref(tgID)},
@@ -101,6 +104,35 @@ func checkService(t *testing.T, s *synthesized, name string) {
 		if !eq(r.got, r.want) {
 			t.Errorf("%s: got %s, want %s", r.what, js(r.got), js(r.want))
 		}
+	}
+	// The image by digest, never a tag.
+	if img := js(container["Image"]); !strings.Contains(img, "@"+testDigest) || strings.Contains(img, ":latest") {
+		t.Errorf("image %s, want the repository @%s", img, testDigest)
+	}
+	// Deployment alarms: target 5XX and unhealthy targets of this service's target group.
+	names := map[string]bool{}
+	for _, n := range get(svc, "DeploymentConfiguration", "Alarms", "AlarmNames").([]any) {
+		names[n.(string)] = true
+	}
+	for _, want := range []struct{ suffix, metric string }{{"-" + name + "-Target5xx", "HTTPCode_Target_5XX_Count"}, {"-" + name + "-UnhealthyHosts", "UnHealthyHostCount"}} {
+		found := false
+		for _, a := range serviceResources(s, name, "AWS::CloudWatch::Alarm") {
+			n, _ := a["AlarmName"].(string)
+			if strings.HasSuffix(n, want.suffix) && a["MetricName"] == want.metric && names[n] && strings.Contains(js(a["Dimensions"]), tgID) {
+				found = true
+				if !strings.Contains(js(a["AlarmActions"]), "MonitoringAlarms") {
+					t.Errorf("deployment alarm %s does not notify the topic", n)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no deployment alarm *%s on %s of %s among %v", want.suffix, want.metric, tgID, names)
+		}
+	}
+	// Capacity providers per environment: prod on demand only; dev the first task on demand.
+	strategy := js(svc["CapacityProviderStrategy"])
+	if prod := s.stacks.App.Config.Prod(); prod != !strings.Contains(strategy, "FARGATE_SPOT") || !strings.Contains(strategy, `"CapacityProvider":"FARGATE"`) {
+		t.Errorf("capacity providers %s (prod %v)", strategy, prod)
 	}
 	env := js(container["Environment"])
 	for _, key := range []string{"DECAGON_ADDR", "DECAGON_DATABASE_URL", "DECAGON_AUTH_ISSUER", "DECAGON_AUTH_CLIENT_ID"} {
@@ -141,9 +173,10 @@ func checkRules(t *testing.T, s *synthesized, name, tgID string) {
 		t.Fatalf("no service %s in the topology", name)
 	}
 	rules := serviceResources(s, name, "AWS::ElasticLoadBalancingV2::ListenerRule")
-	if len(rules) != len(spec.PathRules) {
-		t.Fatalf("%d listener rules, want %d", len(rules), len(spec.PathRules))
+	if len(rules) != 2*len(spec.PathRules) {
+		t.Fatalf("%d listener rules, want %d (each path rule and its stage-prefixed twin)", len(rules), 2*len(spec.PathRules))
 	}
+	stage := s.stacks.App.Config.Topology.Stage.Name
 	for _, want := range spec.PathRules {
 		found := false
 		for _, r := range rules {
@@ -155,6 +188,47 @@ func checkRules(t *testing.T, s *synthesized, name, tgID string) {
 		}
 		if !found {
 			t.Errorf("no rule priority %d paths %v → %s among %s", want.Priority, want.Paths, tgID, js(rules))
+		}
+		// AWS-FACTS item 1: the stage prefix reaches the ALB; the twin matches it and rewrites
+		// the path back to the document's before the service sees it.
+		var staged []any
+		for _, p := range want.Paths {
+			staged = append(staged, "/"+stage+p)
+		}
+		found = false
+		for _, r := range rules {
+			if r["Priority"] == float64(want.Priority+stagedRulePriority) &&
+				eq(get(r, "Conditions", 0, "PathPatternConfig", "Values"), staged) &&
+				eq(get(r, "Actions", 0, "TargetGroupArn"), ref(tgID)) &&
+				get(r, "Transforms", 0, "Type") == "url-rewrite" &&
+				get(r, "Transforms", 0, "UrlRewriteConfig", "Rewrites", 0, "Regex") == "^/"+stage+"(/.*)$" &&
+				get(r, "Transforms", 0, "UrlRewriteConfig", "Rewrites", 0, "Replace") == "$1" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no stage-prefixed rule %v with a url-rewrite → %s among %s", staged, tgID, js(rules))
+		}
+	}
+}
+
+// The rewrite regex takes exactly the stage off: what the twin rule's transform does to a path.
+func TestStageRewriteRegex(t *testing.T) {
+	re := regexp.MustCompile(stageRewriteRegex("Test"))
+	for in, want := range map[string]string{
+		"/Test/test":              "/test",
+		"/Test/test/abc":          "/test/abc",
+		"/Test/upload/x/complete": "/upload/x/complete",
+		"/Testing/test":           "",
+		"/test":                   "",
+		"/Test":                   "",
+	} {
+		got := ""
+		if m := re.FindStringSubmatch(in); m != nil {
+			got = m[1]
+		}
+		if got != want {
+			t.Errorf("%s → %q, want %q", in, got, want)
 		}
 	}
 }
@@ -228,8 +302,8 @@ func TestThirdService(t *testing.T) {
 			n++
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d named scaling alarms for reports, want 2", n)
+	if n != 4 {
+		t.Errorf("%d named alarms for reports (2 scaling, 2 deployment), want 4", n)
 	}
 	mon := 0
 	for id := range s.resources("AWS::CloudWatch::Alarm") {
@@ -237,7 +311,7 @@ func TestThirdService(t *testing.T) {
 			mon++
 		}
 	}
-	if mon != 4 {
-		t.Errorf("%d monitoring alarms for reports (unhealthy hosts, 5XX, CPU, memory), want 4", mon)
+	if mon != 2 {
+		t.Errorf("%d monitoring alarms for reports (CPU, memory; 5XX and unhealthy hosts are its deployment alarms), want 2", mon)
 	}
 }

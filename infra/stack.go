@@ -79,7 +79,8 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 			}
 		}
 		svc := NewService(st, "Service-"+spec.Name, ServiceProps{
-			Spec: spec, Cluster: cluster, Repository: repo, ImageTag: cfg.ImageTag, LB: a.LB,
+			Spec: spec, Cluster: cluster, Repository: repo, ImageDigest: cfg.ImageDigest, LB: a.LB,
+			Stage: topo.Stage.Name, Prod: cfg.Prod(),
 			Env: svcEnv, Secrets: secrets, LogRetention: retention,
 			AlarmPrefix: fmt.Sprintf("%s-%s-", id, spec.Name),
 		})
@@ -88,6 +89,10 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 			a.Storage.GrantUploads(svc.TaskRole)
 		}
 		a.Database.Allow(svc.SecurityGroup, "from the "+spec.Name+" tasks")
+		// IAM database authentication for the service's user: RDS rotates the managed password
+		// every 7 days, and an IAM token (rds-db:connect) is what lets a running task open new
+		// connections after a rotation without a redeploy.
+		db.GrantConnect(svc.TaskRole, jsii.String(dbUser))
 		a.Services = append(a.Services, svc)
 	}
 
@@ -95,7 +100,10 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 		VPC: vpc, Mode: cfg.VPCLink, LB: a.LB, AccessLogs: a.Storage.Logs,
 		HealthCheckPath: topo.Services[0].HealthCheck.Path,
 	})
-	integ := Integration{Scheme: a.LB.Scheme}
+	integ := Integration{Scheme: a.LB.Scheme, ConnectionID: *a.Link.ID, Host: *a.Link.Host}
+	if cfg.ALBDomainName != "" {
+		integ.Host = cfg.ALBDomainName // the certificate's name, resolving to the ALB
+	}
 	if a.Link.Target != nil {
 		integ.Target = *a.Link.Target
 	}
@@ -103,8 +111,8 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 	if err != nil {
 		panic(fmt.Sprintf("api/openapi.yaml: %v", err))
 	}
-	a.API = NewAPI(st, "Api", APIProps{Document: doc, Stage: topo.Stage, Link: a.Link, Host: cfg.ALBDomainName, LogRetention: retention})
-	a.Firewall = NewFirewall(st, "Firewall", FirewallProps{Spec: topo.WAF, StageArn: a.API.StageArn, LogRetention: retention})
+	a.API = NewAPI(st, "Api", APIProps{Document: doc, Stage: topo.Stage, LogRetention: retention})
+	a.Firewall = NewFirewall(st, "Firewall", FirewallProps{Spec: topo.WAF, Stage: topo.Stage.Name, Bodies: mustDocument(cfg.OpenAPI).Bodies(), StageArn: a.API.StageArn, LogRetention: retention})
 	a.Monitoring = NewMonitoring(st, "Monitoring", MonitoringProps{
 		AlarmEmail: cfg.AlarmEmail, API: a.API, Firewall: a.Firewall, Services: a.Services,
 		Database: db, ALB: a.LB.ALB,
@@ -119,9 +127,12 @@ func (a *AppStack) outputs() {
 	}
 	out("InvokeUrl", a.API.Rest.Url(), "the Test stage: curl -H \"Authorization: $ID_TOKEN\" <url>test")
 	out("UserPoolId", a.Identity.Pool.UserPoolId(), "Cognito user pool")
-	out("UserPoolClientId", a.Identity.Client.UserPoolClientId(), "Cognito app client (USER_PASSWORD_AUTH)")
+	out("UserPoolClientId", a.Identity.Client.UserPoolClientId(), "Cognito app client for people (USER_PASSWORD_AUTH, SRP, authorization code)")
+	out("MachineClientId", a.Identity.Machine.UserPoolClientId(), "Cognito app client for services (client_credentials; its secret: aws cognito-idp describe-user-pool-client)")
+	out("TokenUrl", a.Identity.TokenURL, "the OAuth 2.0 token endpoint (client_credentials)")
 	out("UploadsBucket", a.Storage.Uploads.BucketName(), "the uploads bucket")
 	out("BastionInstanceId", a.Bastion.Host.InstanceId(), "aws ssm start-session --target <id>")
+	out("ImageDigest", jsii.String(a.Config.ImageDigest), "the service image the tasks run")
 	out("DatabaseEndpoint", a.Database.Instance.DbInstanceEndpointAddress(), "RDS endpoint (through the bastion)")
 	out("DatabaseSecretArn", a.Database.Secret.SecretArn(), "the database credentials")
 	out("AlbDnsName", a.LB.ALB.LoadBalancerDnsName(), "the internal ALB")

@@ -30,6 +30,8 @@ func suppress(_ *RegistryStack, st *AppStack) {
 		{"AwsSolutions-EC29", st.Bastion.Host, "The bastion is stateless and replaceable (no key pair, no data); termination protection would only block stack updates.", nil},
 		// Database.
 		{"AwsSolutions-SMG4", st.Database.Instance, "The password reaches the tasks as an ECS secret at start; rotating it underneath running tasks would break their new connections. Rotate by updating the secret and redeploying the services.", nil},
+		{"AwsSolutions-IAM4", "/Database/Instance/MonitoringRole", "RDS enhanced monitoring's role uses AmazonRDSEnhancedMonitoringRole, the policy AWS provides for exactly this (it only writes the RDSOSMetrics log group).",
+			[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"}},
 		{"AwsSolutions-RDS11", st.Database.Instance, "The port is not a secret: the database is in isolated subnets and its security group admits only the service tasks and the bastion.", nil},
 		{"AwsSolutions-IAM4", logRetentionPath, "CDK's log retention function (it sets the retention of the RDS log groups) uses AWSLambdaBasicExecutionRole.",
 			[]string{"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}},
