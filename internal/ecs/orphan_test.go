@@ -21,7 +21,7 @@ import (
 // runTestStack is a stack of one service with one task; it prints the task's pid and waits to
 // be killed.
 func runTestStack() int {
-	g, err := balancer.New(balancer.Config{Name: "tests", Logger: slog.New(slog.DiscardHandler)})
+	g, err := balancer.New(balancer.Config{Name: "tests", HealthCheck: fastCheck(), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return 1
 	}

@@ -23,14 +23,9 @@ import (
 // newGroup returns a target group with fast health checks, as the local edge's.
 func newGroup(t *testing.T) *balancer.Group {
 	t.Helper()
-	ok, err := topology.ParseStatusCodes("200")
-	if err != nil {
-		t.Fatal(err)
-	}
 	g, err := balancer.New(balancer.Config{
-		Name: "tests",
-		HealthCheck: topology.HealthCheck{Path: "/health-check", Interval: 100 * time.Millisecond,
-			Timeout: 100 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2, Success: ok},
+		Name:                "tests",
+		HealthCheck:         fastCheck(),
 		DeregistrationDelay: time.Second,
 		Logger:              slog.New(slog.DiscardHandler),
 	})
@@ -39,6 +34,16 @@ func newGroup(t *testing.T) *balancer.Group {
 	}
 	t.Cleanup(g.Close)
 	return g
+}
+
+// fastCheck is a health check as topology.Parse provisions one, with the fast timing of tests.
+func fastCheck() topology.HealthCheck {
+	ok, err := topology.ParseStatusCodes("200")
+	if err != nil {
+		panic(err)
+	}
+	return topology.HealthCheck{Path: "/health-check", Interval: 100 * time.Millisecond,
+		Timeout: 100 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2, Success: ok}
 }
 
 // testService is the tests service of the repository's decagon.yaml.
