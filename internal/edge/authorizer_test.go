@@ -22,6 +22,8 @@ func scopedDoc(t *testing.T) *openapi3.T {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// GET /test without scopes wants an ID token; GET /test/{test_id} wants decagon/read alone.
+	doc.Paths.Value("/test").Get.Security = &openapi3.SecurityRequirements{{"cognito": {}}}
 	doc.Paths.Value("/test/{test_id}").Get.Security = &openapi3.SecurityRequirements{{"cognito": {"decagon/read"}}}
 	return doc
 }
@@ -29,11 +31,11 @@ func scopedDoc(t *testing.T) *openapi3.T {
 func TestAuthorizer(t *testing.T) {
 	h := newHarness(t, 1, testTopology, func(c *Config) { c.Doc = scopedDoc(t) })
 	p, _ := testIDP(t)
-	id := mint(t, idp.MintOptions{})
+	id := mint(t, idp.MintOptions{Type: "id"})
 	access := mint(t, idp.MintOptions{Type: "access", Scopes: []string{"decagon/read"}})
 	otherScope := mint(t, idp.MintOptions{Type: "access", Scopes: []string{"decagon/write"}})
-	expired := mint(t, idp.MintOptions{Now: time.Now().Add(-3 * time.Hour), TTL: time.Hour})
-	otherIssuer, err := p.Mint(idp.MintOptions{Issuer: "http://127.0.0.1:1/_idp", User: "mallory"})
+	expired := mint(t, idp.MintOptions{Type: "id", Now: time.Now().Add(-3 * time.Hour), TTL: time.Hour})
+	otherIssuer, err := p.Mint(idp.MintOptions{Type: "id", Issuer: "http://127.0.0.1:1/_idp", User: "mallory"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,7 @@ services:
 		}
 	})
 	empty := newHarness(t, 0, testTopology)
-	id := "Bearer " + mint(t, idp.MintOptions{})
+	id := "Bearer " + mint(t, idp.MintOptions{Type: "id"}) // GET /test is an ID-token route in scopedDoc
 	noScope := "Bearer " + mint(t, idp.MintOptions{Type: "access", Scopes: []string{"decagon/write"}})
 	item := "/test/" + uuid1
 

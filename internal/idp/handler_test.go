@@ -64,7 +64,7 @@ func TestRoundTrip(t *testing.T) {
 	p := sharedProvider(t)
 	_, issuer := serve(t, p)
 
-	id, err := p.Mint(MintOptions{User: "alice", Groups: []string{"admin", "dev"}})
+	id, err := p.Mint(MintOptions{User: "alice", Type: "id", Groups: []string{"admin", "dev"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// The next key is published too, so a token it signs (after a rotation) verifies.
 	rotated := &Provider{keys: [2]signingKey{p.keys[1], p.keys[0]}, client: p.client, now: time.Now}
-	next, err := rotated.Mint(MintOptions{Issuer: issuer, User: "carol"})
+	next, err := rotated.Mint(MintOptions{Issuer: issuer, User: "carol", Type: "id"})
 	if err != nil {
 		t.Fatal(err)
 	}

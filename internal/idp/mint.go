@@ -35,7 +35,7 @@ type MintOptions struct {
 	User string
 	// Groups become cognito:groups; same characters as User.
 	Groups []string
-	// Type is "id" (the default when empty) or "access".
+	// Type is "access" (the default when empty: what a signed-in user sends to the API) or "id".
 	Type string
 	// Scopes are the scopes of an access token (DefaultUserScope when empty); ID tokens have none.
 	Scopes []string
@@ -120,7 +120,7 @@ func (p *Provider) Mint(opts MintOptions) (string, error) {
 	groups := slices.Clone(opts.Groups)
 
 	switch opts.Type {
-	case "", "id":
+	case "id":
 		if len(opts.Scopes) > 0 {
 			return "", errors.New("idp: mint: scopes apply to access tokens only (use type access)")
 		}
@@ -133,7 +133,7 @@ func (p *Provider) Mint(opts MintOptions) (string, error) {
 			OriginJTI: uuid.NewString(), Aud: p.client.ID, EventID: uuid.NewString(), TokenUse: "id",
 			AuthTime: iat, Exp: iat + int64(ttl/time.Second), Iat: iat, JTI: uuid.NewString(), Email: email,
 		})
-	case "access":
+	case "", "access":
 		scopes := opts.Scopes
 		if len(scopes) == 0 {
 			scopes = []string{DefaultUserScope}

@@ -30,7 +30,7 @@ func TestMintValidation(t *testing.T) {
 		{"group with comma", MintOptions{User: "a", Groups: []string{"a,b"}}, "group"},
 		{"duplicate group", MintOptions{User: "a", Groups: []string{"x", "x"}}, "twice"},
 		{"bad type", MintOptions{User: "a", Type: "refresh"}, "token type"},
-		{"scopes on id token", MintOptions{User: "a", Scopes: []string{"decagon/read"}}, "access tokens only"},
+		{"scopes on id token", MintOptions{User: "a", Type: "id", Scopes: []string{"decagon/read"}}, "access tokens only"},
 		{"bad scope", MintOptions{User: "a", Type: "access", Scopes: []string{"a b"}}, "scope"},
 		{"empty scope", MintOptions{User: "a", Type: "access", Scopes: []string{""}}, "scope"},
 		{"ttl too short", MintOptions{User: "a", TTL: 59 * time.Second}, "ttl"},
@@ -61,7 +61,7 @@ func TestMintShapes(t *testing.T) {
 	p := sharedProvider(t)
 	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
 
-	id, err := p.Mint(MintOptions{Issuer: testIssuer, User: "alice", Groups: []string{"admin"}, Now: now, TTL: 2 * time.Hour})
+	id, err := p.Mint(MintOptions{Issuer: testIssuer, User: "alice", Type: "id", Groups: []string{"admin"}, Now: now, TTL: 2 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func TestOpenPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := p1.Mint(MintOptions{Issuer: "http://127.0.0.1:1/_idp", User: "alice"})
+	tok, err := p1.Mint(MintOptions{Issuer: "http://127.0.0.1:1/_idp", User: "alice", Type: "id"})
 	if err != nil {
 		t.Fatal(err)
 	}
