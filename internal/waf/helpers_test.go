@@ -14,8 +14,29 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/web"
 )
+
+// shippedWAF is decagon.yaml's waf section as the edge gets it: loaded and validated by
+// topology, exclusions included. Every test that claims "this passes" runs with it.
+func shippedWAF(t testing.TB) topology.WAF {
+	t.Helper()
+	topo, err := topology.Load("../../decagon.yaml")
+	if err != nil {
+		t.Fatalf("load decagon.yaml: %v", err)
+	}
+	return topo.WAF
+}
+
+// defaults is topology's default WAF (no exclusions) changed by each f.
+func defaults(fs ...func(w *topology.WAF)) Config {
+	w := topology.DefaultWAF()
+	for _, f := range fs {
+		f(&w)
+	}
+	return Config{WAF: w}
+}
 
 // logBuffer collects log lines; safe for concurrent use.
 type logBuffer struct {
