@@ -107,7 +107,7 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 			}
 		}
 	}
-	it, err := tx.ProcessRequestBody()
+	it, err := w.processBody(tx)
 	if err != nil {
 		return nil, fmt.Errorf("inspect body: %w", err)
 	}

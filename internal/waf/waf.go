@@ -34,6 +34,10 @@ type WAF struct {
 
 	allowed, blocked, counted, rateLimited atomic.Uint64
 
+	// processBody ends the inspection of a request (Coraza's ProcessRequestBody); a field so
+	// that the fail-closed test can make the engine fail.
+	processBody func(tx types.Transaction) (*types.Interruption, error)
+
 	// observe, when set (by tests), sees every transaction's matched rules before it closes.
 	observe func(r *http.Request, matched []types.MatchedRule)
 }
@@ -60,7 +64,7 @@ func New(cfg Config, logger *slog.Logger) (*WAF, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	w := &WAF{cfg: cfg, logger: logger, now: time.Now}
+	w := &WAF{cfg: cfg, logger: logger, now: time.Now, processBody: types.Transaction.ProcessRequestBody}
 	if w.allow, err = parseIPSet(cfg.IPSets.Allow); err != nil {
 		return nil, fmt.Errorf("waf config: allow%w", err)
 	}
