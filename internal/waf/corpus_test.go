@@ -114,7 +114,7 @@ func attackRequests(t *testing.T) (reqs []request, cats []string) {
 }
 
 // ownRuleIDs are the IDs of api-rules.conf.
-var ownRuleIDs = []int{10201, 10202, 10210, 10220, 10221, 10230, 10240, 10250, 10260, 10270, 10271, 10272, 10280, 10281, 10282}
+var ownRuleIDs = []int{10201, 10202, 10210, 10220, 10221, 10222, 10230, 10240, 10250, 10260, 10270, 10271, 10272, 10280, 10281, 10282, 10290, 10291, 10292, 10293}
 
 // TestAttackCorpus reports the share of the attack corpus refused by the shipped
 // configuration, with decagon's own rules (api-rules.conf) and without them, per category.
