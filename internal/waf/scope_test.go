@@ -87,7 +87,9 @@ func TestJSONInspectedWhole(t *testing.T) {
 		t.Fatalf("shipped JSON scope %+v does not cover the document's bound %d", cfg.Body.JSON, bound)
 	}
 	attack := `"q":"1' UNION SELECT password FROM users--"`
-	pad := func(n int) string { return `"pad":"` + strings.Repeat("the quick brown fox jumps over the lazy dog ", n/44) + `"` }
+	pad := func(n int) string {
+		return `"pad":"` + strings.Repeat("the quick brown fox jumps over the lazy dog ", n/44) + `"`
+	}
 	tests := []struct {
 		name, body string
 		want       int
