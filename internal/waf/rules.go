@@ -24,6 +24,18 @@ const (
 	skipBodyVar          = "decagon_skip_body"  // the body is a file or of an undeclared type
 )
 
+// jsonArgsOff takes JSON body values out of the CRS rules listed at rule 10102.
+var jsonArgsOff = func() string {
+	var b strings.Builder
+	for i, id := range []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100} {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "ctl:ruleRemoveTargetById=%d;ARGS:/^json\\./", id)
+	}
+	return b.String()
+}()
+
 // apiRules are decagon's own detections (api-rules.conf), included before anomalyEvaluationFile.
 //
 //go:embed api-rules.conf
@@ -45,7 +57,7 @@ const (
 // baseDirectives replaces Coraza's coraza.conf-recommended (its request part: the engine, the
 // body processors and the body error rules); responses are not inspected, as AWS WAF does not
 // inspect API Gateway's responses.
-const baseDirectives = `
+var baseDirectives = `
 SecRuleEngine %s
 # Coraza's experimental @rx pre-filter misses attacks (rx.go); this package's @rx has its own.
 SecRxPreFilter Off
@@ -74,6 +86,17 @@ SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:text/|multipart/|application/(?:x
 # is not read (the stage answers 415 for the latter) and CRS does not refuse its type (920420).
 SecRule &TX:` + jsonVar + ` "@eq 1" \
   "id:10100,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON"
+# The values of a JSON operation's body are data the services store, never run: CRS's rules that
+# flag a Unix or Windows command word, a shell or PHP/Node.js function name anywhere in a value
+# refuse prose and code snippets ("wget and curl are both download tools", "use ls -la | grep",
+# "console.log(x)", "exec() runs a command", "$HOME", "/etc/app/config.yaml", "C:\Program
+# Files"). On JSON values they are replaced by
+# api-rules.conf's 10260 (a command in the shape it runs in: after a separator, with its
+# arguments) and 10292 (traversal, system files, wrappers); the query, headers and path keep them.
+# Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260 (command words after ; | &), 932340 (a command name
+# alone), 932160 (shell paths and variables), 933160 (PHP function call), 934100 (Node.js).
+SecRule &TX:` + jsonVar + ` "@eq 1" \
+  "id:10102,phase:1,t:none,pass,nolog,` + jsonArgsOff + `"
 SecRule &TX:` + skipBodyVar + ` "@eq 1" \
   "id:10101,phase:1,t:none,pass,nolog,ctl:requestBodyAccess=Off,ctl:ruleRemoveById=920420"
 SecRule URI_PARSE_ERROR "@eq 1" \
