@@ -31,7 +31,7 @@ var benchRequests = []struct {
 }
 
 func BenchmarkMiddleware(b *testing.B) {
-	w, err := New(defaults(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	w, err := New(shipped(), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -89,7 +89,7 @@ func TestBodyInspectionLimit(t *testing.T) {
 // TestBodyStreams: the WAF hands the body on after its inspected prefix, without waiting for
 // the rest: the backend reads the start of an upload while the client has not sent the end.
 func TestBodyStreams(t *testing.T) {
-	w, err := New(defaults(), nil)
+	w, err := New(shipped(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 func TestIPSets(t *testing.T) {
-	cfg := defaults(func(w *topology.WAF) {
+	cfg := shipped(func(w *topology.WAF) {
 		w.IPSets.Allow = []string{"198.51.100.0/24", "2001:db8:a::/48", "192.0.2.50/32"}
 		w.IPSets.Block = []string{"203.0.113.0/24", "2001:db8:b::/48", "198.51.100.13/32"}
 		w.RateLimit = topology.RateLimit{Limit: 10, Window: time.Minute}
@@ -48,7 +48,7 @@ func TestIPSets(t *testing.T) {
 }
 
 func TestClientIPSource(t *testing.T) {
-	cfg := defaults(func(w *topology.WAF) { w.IPSets.Block = []string{"203.0.113.0/24"} })
+	cfg := shipped(func(w *topology.WAF) { w.IPSets.Block = []string{"203.0.113.0/24"} })
 	cfg.ClientIP = func(r *http.Request) (netip.Addr, bool) {
 		a, err := netip.ParseAddr(r.Header.Get("X-Test-Client"))
 		return a, err == nil

@@ -133,7 +133,7 @@ func TestOversizeHandling(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.oversize, func(t *testing.T) {
-			s := newStack(t, defaults(func(w *topology.WAF) { w.Body.JSON = topology.BodyScope{InspectLimit: 4 << 10, Oversize: tt.oversize} }))
+			s := newStack(t, shipped(func(w *topology.WAF) { w.Body.JSON = topology.BodyScope{InspectLimit: 4 << 10, Oversize: tt.oversize} }))
 			if rec := s.do(t, request{method: "POST", target: "/test", contentType: "application/json", body: lateAttack}); rec.Code != tt.late {
 				t.Errorf("attack past the limit: status %d, want %d", rec.Code, tt.late)
 			}
@@ -152,19 +152,23 @@ func TestOversizeHandling(t *testing.T) {
 // stage's 415: neither refused for its type (920420) nor its body parsed; the URI still is
 // inspected.
 func TestUndeclaredContentType(t *testing.T) {
-	s := newStack(t, defaults()) // no exclusions: 920420 would refuse text/plain and x-yaml
-	for _, rq := range []request{
-		{method: "POST", target: "/test", contentType: "text/plain", body: "name=x\nselect * from users where 1=1 --\n<script>"},
-		{method: "POST", target: "/test", contentType: "application/x-yaml", body: "name: x\n"},
-		{method: "POST", target: "/upload/presign", contentType: "application/xml", body: "<not closed"},
-		{method: "POST", target: "/upload/presign", contentType: "application/x-www-form-urlencoded", body: "a=b&c=d%"},
-	} {
-		if rec := s.do(t, rq); rec.Code != http.StatusOK {
-			t.Errorf("%s %s (%s): status %d, want it passed to the stage's 415", rq.method, rq.target, rq.contentType, rec.Code)
+	// Shipped, and without any exclusion: 920420 would refuse text/plain and x-yaml if the
+	// operation's declaration did not take the body out first.
+	for name, cfg := range map[string]Config{"shipped": shipped(), "no exclusions": defaults()} {
+		s := newStack(t, cfg)
+		for _, rq := range []request{
+			{method: "POST", target: "/test", contentType: "text/plain", body: "name=x\nselect * from users where 1=1 --\n<script>"},
+			{method: "POST", target: "/test", contentType: "application/x-yaml", body: "name: x\n"},
+			{method: "POST", target: "/upload/presign", contentType: "application/xml", body: "<not closed"},
+			{method: "POST", target: "/upload/presign", contentType: "application/x-www-form-urlencoded", body: "a=b&c=d%"},
+		} {
+			if rec := s.do(t, rq); rec.Code != http.StatusOK {
+				t.Errorf("%s: %s %s (%s): status %d, want it passed to the stage's 415", name, rq.method, rq.target, rq.contentType, rec.Code)
+			}
 		}
-	}
-	if rec := s.do(t, request{method: "POST", target: "/test?x=%3Cscript%3Ealert(1)%3C/script%3E", contentType: "text/plain", body: "hello"}); rec.Code != http.StatusForbidden {
-		t.Errorf("attack in the query, undeclared type: status %d, want 403", rec.Code)
+		if rec := s.do(t, request{method: "POST", target: "/test?x=%3Cscript%3Ealert(1)%3C/script%3E", contentType: "text/plain", body: "hello"}); rec.Code != http.StatusForbidden {
+			t.Errorf("%s: attack in the query, undeclared type: status %d, want 403", name, rec.Code)
+		}
 	}
 }
 

@@ -38,7 +38,7 @@ var attacks = []struct {
 }
 
 func TestBlockMode(t *testing.T) {
-	s := newStack(t, defaults())
+	s := newStack(t, shipped())
 	for i, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			rec := s.do(t, a.rq)
@@ -118,7 +118,7 @@ func methodOf(rq request) string {
 }
 
 func TestCountMode(t *testing.T) {
-	s := newStack(t, defaults(func(w *topology.WAF) { w.Mode = topology.ModeCount }))
+	s := newStack(t, shipped(func(w *topology.WAF) { w.Mode = topology.ModeCount }))
 	rec := s.do(t, attacks[0].rq)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200 in count mode", rec.Code)
@@ -165,7 +165,7 @@ func TestExclusions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStack(t, defaults(func(w *topology.WAF) { w.Exclusions = tt.exclusions }))
+			s := newStack(t, shipped(func(w *topology.WAF) { w.Exclusions = tt.exclusions }))
 			if rec := s.do(t, request{target: tt.target, header: scanner}); rec.Code != tt.want {
 				t.Errorf("status %d, want %d", rec.Code, tt.want)
 			}
@@ -180,7 +180,7 @@ func TestExclusions(t *testing.T) {
 // TestCVE202529914: a path starting with "//" must not hide its query string from the rules
 // (Coraza < 3.3.3 parsed it as a scheme-relative URL, the path as a host).
 func TestCVE202529914(t *testing.T) {
-	s := newStack(t, defaults())
+	s := newStack(t, shipped())
 	for _, target := range []string{
 		"//test?id=1%27%20OR%20%271%27%3D%271",
 		"//evil.example/test?x=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
@@ -218,7 +218,7 @@ func TestConfigErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(defaults(tt.f), nil)
+			_, err := New(shipped(tt.f), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
@@ -231,7 +231,7 @@ func TestConfigErrors(t *testing.T) {
 // and Report tells the edge what happened.
 func TestEdgeRequestID(t *testing.T) {
 	var reported []string
-	cfg := defaults()
+	cfg := shipped()
 	cfg.Report = func(r *http.Request, action, rule string) {
 		reported = append(reported, action+" "+rule)
 	}
