@@ -61,7 +61,7 @@ func TestAPIRules(t *testing.T) {
 		{10280, []request{upload("<img src=x onerror=alert(1)>.pdf")}, []request{upload("Q3 report – O'Brien (final).pdf")}},
 		{10281, []request{upload("<script>x</script>.pdf"), upload("${jndi:x}.pdf")}, []request{upload("a;b.pdf"), upload("x=y.pdf")}},
 		{10282, []request{upload("../../etc/passwd"), upload("/etc/passwd")}, []request{upload("notes..final.txt"), upload("v1.2.pdf")}},
-		{10290, []request{hdr("1' OR '1'='1"), hdr("admin'--")},
+		{10290, []request{hdr("1' OR '1'='1"), hdr("admin'--"), {target: "/test", header: map[string]string{"X-Forwarded-For": "1' OR '1'='1"}}},
 			[]request{hdr("O'Brien's notes"), path("0b9e6a52-8f0c-4b43-9d5c-6d1f1d1c2a10")}},
 		{10293, []request{path("1 UNION SELECT password FROM users--"), path("1; DROP TABLE users"), hdr("1' WAITFOR DELAY '0:0:5'--")},
 			[]request{path("0b9e6a52-8f0c-4b43-9d5c-6d1f1d1c2a10"), hdr("Union Station, select seats")}},

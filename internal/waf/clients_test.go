@@ -119,6 +119,9 @@ func clients() []client {
 			{"Upgrade-Insecure-Requests", "1"}}, nil},
 		client{"health check", "GET", "/health-check", [][2]string{{"User-Agent", "ELB-HealthChecker/2.0"}, {"Accept-Encoding", "gzip"}}, nil},
 		client{"stage prefix", "GET", "/Test/test?limit=5", curl, nil},
+		client{"behind proxies", "GET", "/test?limit=5", with(curl, [2]string{"X-Forwarded-For", "203.0.113.7, 198.51.100.2, 2001:db8::1"},
+			[2]string{"X-Forwarded-Proto", "https"}, [2]string{"X-Forwarded-Host", "api.example.com:443"}, [2]string{"X-Forwarded-Port", "443"},
+			[2]string{"Forwarded", `for=192.0.2.60;proto=https;by=203.0.113.43, for="[2001:db8:cafe::17]:4711"`}, [2]string{"Via", "1.1 proxy.example.com (squid/6.6)"}), nil},
 	)
 	return out
 }
