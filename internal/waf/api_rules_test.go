@@ -64,7 +64,7 @@ func TestAPIRules(t *testing.T) {
 		{10290, []request{hdr("1' OR '1'='1"), hdr("admin'--"), {target: "/test", header: map[string]string{"X-Forwarded-For": "1' OR '1'='1"}}},
 			[]request{hdr("O'Brien's notes"), path("0b9e6a52-8f0c-4b43-9d5c-6d1f1d1c2a10")}},
 		{10293, []request{path("1 UNION SELECT password FROM users--"), path("1; DROP TABLE users"), hdr("1' WAITFOR DELAY '0:0:5'--")},
-			[]request{path("0b9e6a52-8f0c-4b43-9d5c-6d1f1d1c2a10"), hdr("Union Station, select seats")}},
+			[]request{path("0b9e6a52-8f0c-4b43-9d5c-6d1f1d1c2a10"), hdr("Union Station, select seats"), hdr(`He said: "I'll be there" -- then left`)}},
 		{10291, []request{hdr("<script>alert(1)</script>"), path("<svg onload=alert(1)>")},
 			[]request{hdr("a < b > c"), hdr("Tom & Jerry")}},
 		{10292, []request{hdr("../../../etc/passwd"), path("/etc/shadow"), js("php://filter/resource=index.php"), js("http://evil.example/shell.txt?")},
