@@ -153,10 +153,9 @@ func readPrefix(r *http.Request, limit int) (prefix []byte, truncated bool, err 
 }
 
 // replayBody is a request body whose first bytes were already read: it returns them, then
-// the read error met while reading them (if any), then the rest of the original body.
+// the rest of the original body.
 type replayBody struct {
 	head []byte
-	err  error
 	rest io.ReadCloser
 }
 
@@ -165,9 +164,6 @@ func (b *replayBody) Read(p []byte) (int, error) {
 		n := copy(p, b.head)
 		b.head = b.head[n:]
 		return n, nil
-	}
-	if b.err != nil {
-		return 0, b.err
 	}
 	return b.rest.Read(p)
 }
