@@ -185,7 +185,7 @@ func TestDevBadRequests(t *testing.T) {
 		{"POST", "/test", `{"name":"a"}`, []string{"Idempotency-Key", "has space"}, 400},
 		{"GET", "/test/not-a-uuid", "", nil, 400},
 		{"GET", "/test/00000000-0000-0000-0000-000000000000", "", nil, 404},
-		{"DELETE", "/test/x'%20OR%201=1", "", nil, 400},
+		{"DELETE", "/test/x'%20OR%201=1", "", nil, 403}, // the WAF: SQL injection in the path (rules 10290, 10293)
 		{"GET", "/test?limit=0", "", nil, 400},
 		{"GET", "/test?limit=101", "", nil, 400},
 		{"GET", "/test?limit=abc", "", nil, 400},

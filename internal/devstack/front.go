@@ -88,22 +88,10 @@ func NewWAF(c WAFConfig) (func(http.Handler) http.Handler, error) {
 	return w.Middleware, nil
 }
 
-// wafConfig maps decagon.yaml's waf section to the WAF's config.
+// wafConfig is decagon.yaml's waf section, as topology validated it, with the edge's notion of
+// the client address (trusted proxies) as the key of its IP sets and rate-based rule.
 func wafConfig(w topology.WAF, proxies edge.TrustedProxies) waf.Config {
-	cfg := waf.Config{
-		Mode:             waf.Mode(w.Mode),
-		ParanoiaLevel:    w.ParanoiaLevel,
-		AnomalyThreshold: w.AnomalyThreshold,
-		RequestBodyLimit: w.RequestBodyLimit,
-		RateLimit:        waf.RateLimit{Limit: w.RateLimit.Limit, Window: w.RateLimit.Window},
-		Allow:            w.IPSets.Allow,
-		Block:            w.IPSets.Block,
-		ClientIP:         proxies.ClientIP,
-	}
-	for _, x := range w.Exclusions {
-		cfg.Exclusions = append(cfg.Exclusions, waf.Exclusion{IDs: x.IDs, Paths: x.Paths, Reason: x.Reason})
-	}
-	return cfg
+	return waf.Config{WAF: w, ClientIP: proxies.ClientIP}
 }
 
 // wafStats reads the WAF's counters once it exists.

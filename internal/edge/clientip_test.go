@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/waf"
 )
 
@@ -16,11 +17,10 @@ func TestClientIPBehindProxyWAF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := waf.New(waf.Config{
-		Block:     []string{"127.0.0.66/32"},
-		RateLimit: waf.RateLimit{Limit: 10, Window: time.Minute},
-		ClientIP:  proxies.ClientIP,
-	}, slog.New(slog.DiscardHandler))
+	cfg := topology.DefaultWAF()
+	cfg.IPSets.Block = []string{"127.0.0.66/32"}
+	cfg.RateLimit = topology.RateLimit{Limit: 10, Window: time.Minute}
+	w, err := waf.New(waf.Config{WAF: cfg, ClientIP: proxies.ClientIP}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,13 +22,7 @@ func (t *Topology) setDefaults() {
 		Name:       DefaultStageName,
 		Throttling: Throttling{RateLimit: 100, BurstLimit: 200},
 	}
-	t.WAF = WAF{
-		Mode:             ModeBlock,
-		ParanoiaLevel:    1,
-		AnomalyThreshold: 5,
-		RequestBodyLimit: DefaultRequestBodyLimit,
-		RateLimit:        RateLimit{Limit: 1000, Window: 5 * time.Minute},
-	}
+	t.WAF = DefaultWAF()
 }
 
 func (s *Service) setDefaults() {

@@ -26,7 +26,11 @@
 //	  mode: block | count                 (block)
 //	  paranoiaLevel: 1                    (1) CRS paranoia level 1..4 (local edge)
 //	  anomalyThreshold: 5                 (5) CRS inbound anomaly threshold (local edge)
-//	  requestBodyLimit: 16384             (16384) bytes inspected: 16, 32, 48 or 64 KiB
+//	  requestBodyLimit: 16384             (16384) bytes inspected of other bodies: 16, 32, 48 or 64 KiB
+//	  body:                               per kind of body api/openapi.yaml declares
+//	    json: {inspectLimit: 131072, oversize: MATCH}     JSON operations; 1 KiB..1 MiB
+//	    upload: {inspectLimit: 16384, oversize: CONTINUE} multipart uploads; raw files are not read
+//	                                      oversize: CONTINUE | MATCH | NO_MATCH (AWS WAF's)
 //	  rateLimit: {limit: 1000, window: 300s}  limit ≥ 10 per IP; window 60s, 120s, 300s or 600s
 //	  ipSets: {allow: [CIDR...], block: [CIDR...]}  IPv4 and IPv6, host bits clear
 //	  exclusions:                         CRS rules switched off, on some paths or everywhere

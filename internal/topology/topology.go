@@ -17,14 +17,6 @@ const (
 	VPCLinkV1 = "v1"
 )
 
-// WAF modes.
-const (
-	// ModeBlock refuses requests that match.
-	ModeBlock = "block"
-	// ModeCount only counts and logs requests that match.
-	ModeCount = "count"
-)
-
 // Topology is the parsed and validated content of decagon.yaml.
 type Topology struct {
 	// VPCLink is VPCLinkV2 (default) or VPCLinkV1.
@@ -184,53 +176,6 @@ type Step struct {
 	EvaluationPeriods int `yaml:"evaluationPeriods"`
 	// Adjustment is the change in task count (positive for ScaleOut, negative for ScaleIn).
 	Adjustment int `yaml:"adjustment"`
-}
-
-// WAF is the web application firewall: AWS WAF in AWS, Coraza with the OWASP Core Rule Set in
-// the local edge.
-type WAF struct {
-	// Mode is ModeBlock or ModeCount.
-	Mode string `yaml:"mode"`
-	// ParanoiaLevel is the CRS paranoia level (1..4).
-	ParanoiaLevel int `yaml:"paranoiaLevel"`
-	// AnomalyThreshold is the CRS inbound anomaly score at which a request is blocked.
-	AnomalyThreshold int `yaml:"anomalyThreshold"`
-	// RequestBodyLimit is how many bytes of a request body are inspected (16 KiB steps up to
-	// 64 KiB, as AWS WAF inspects for API Gateway); larger bodies are not blocked for their size.
-	RequestBodyLimit int `yaml:"requestBodyLimit"`
-	// RateLimit is the rate-based rule per client IP.
-	RateLimit RateLimit `yaml:"rateLimit"`
-	// IPSets are the allow and block lists.
-	IPSets IPSets `yaml:"ipSets"`
-	// Exclusions switch off CRS rules by ID, everywhere or on some paths.
-	Exclusions []Exclusion `yaml:"exclusions"`
-}
-
-// RateLimit is an AWS WAF rate-based rule: at most Limit requests per client IP per Window.
-type RateLimit struct {
-	// Limit is the number of requests allowed per window (at least 10).
-	Limit int `yaml:"limit"`
-	// Window is the evaluation window: 60s, 120s, 300s or 600s.
-	Window time.Duration `yaml:"window"`
-}
-
-// IPSets are CIDR lists, IPv4 and IPv6 mixed.
-type IPSets struct {
-	// Allow lists clients that skip the rule groups and the rate-based rule.
-	Allow []string `yaml:"allow"`
-	// Block lists clients that are always refused.
-	Block []string `yaml:"block"`
-}
-
-// Exclusion switches off CRS rules by ID on the paths given (path patterns with ALB
-// semantics), or everywhere when Paths is empty.
-type Exclusion struct {
-	// IDs are the CRS rule IDs.
-	IDs []int `yaml:"ids"`
-	// Paths are path patterns; empty means every path.
-	Paths []string `yaml:"paths"`
-	// Reason says why the rule is excluded.
-	Reason string `yaml:"reason"`
 }
 
 // Load reads, decodes and validates the topology file at path.

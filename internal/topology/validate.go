@@ -3,7 +3,6 @@ package topology
 import (
 	"fmt"
 	"maps"
-	"net/netip"
 	"regexp"
 	"slices"
 	"strings"
@@ -250,50 +249,4 @@ func abs(i int) int {
 		return -i
 	}
 	return i
-}
-
-// rateWindows are the evaluation windows AWS WAF rate-based rules accept.
-var rateWindows = []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute}
-
-func (v *validator) waf(w WAF) {
-	v.oneOf("waf.mode", w.Mode, ModeBlock, ModeCount)
-	v.intRange("waf.paranoiaLevel", w.ParanoiaLevel, 1, 4)
-	v.intRange("waf.anomalyThreshold", w.AnomalyThreshold, 1, 10000)
-	if w.RequestBodyLimit <= 0 || w.RequestBodyLimit > 64<<10 || w.RequestBodyLimit%(16<<10) != 0 {
-		v.errf("waf.requestBodyLimit", "must be 16384, 32768, 49152 or 65536 bytes (AWS WAF's inspection sizes), got %d", w.RequestBodyLimit)
-	}
-	v.intRange("waf.rateLimit.limit", w.RateLimit.Limit, 10, 2_000_000_000)
-	if !slices.Contains(rateWindows, w.RateLimit.Window) {
-		v.errf("waf.rateLimit.window", "must be 60s, 120s, 300s or 600s, got %s", w.RateLimit.Window)
-	}
-	v.cidrs("waf.ipSets.allow", w.IPSets.Allow)
-	v.cidrs("waf.ipSets.block", w.IPSets.Block)
-	for i, e := range w.Exclusions {
-		p := fmt.Sprintf("waf.exclusions[%d]", i)
-		if len(e.IDs) == 0 {
-			v.errf(p+".ids", "must list at least one rule ID")
-		}
-		for k, id := range e.IDs {
-			if id <= 0 {
-				v.errf(fmt.Sprintf("%s.ids[%d]", p, k), "must be a positive rule ID, got %d", id)
-			}
-		}
-		for k, pat := range e.Paths {
-			v.pattern(fmt.Sprintf("%s.paths[%d]", p, k), pat)
-		}
-	}
-}
-
-func (v *validator) cidrs(p string, list []string) {
-	for i, s := range list {
-		ip := fmt.Sprintf("%s[%d]", p, i)
-		prefix, err := netip.ParsePrefix(s)
-		if err != nil {
-			v.errf(ip, "must be a CIDR like 192.0.2.0/24 or 2001:db8::/32, got %q", s)
-			continue
-		}
-		if prefix.Masked() != prefix {
-			v.errf(ip, "has host bits set: write %s", prefix.Masked())
-		}
-	}
 }

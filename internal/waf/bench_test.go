@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // cpuTime is the process's user+system CPU time: on a shared machine it measures the work per
@@ -31,7 +33,8 @@ var benchRequests = []struct {
 }
 
 func BenchmarkMiddleware(b *testing.B) {
-	w, err := New(Config{}, slog.New(slog.NewJSONHandler(io.Discard, nil)))
+	// decagon.yaml as shipped, with a rate-based rule the loop cannot reach.
+	w, err := New(shipped(func(w *topology.WAF) { w.RateLimit.Limit = 2_000_000_000 }), slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -41,7 +41,7 @@ func TestLargeUploadsPass(t *testing.T) {
 		{"multipart", mw.FormDataContentType(), mp.Bytes()},
 		{"json", "application/json", []byte(bigJSON)},
 	}
-	s := newStack(t, Config{})
+	s := newStack(t, Config{WAF: shippedWAF(t)})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := s.do(t, request{method: "POST", target: "/upload", contentType: tt.contentType, body: string(tt.body)})
@@ -57,9 +57,10 @@ func TestLargeUploadsPass(t *testing.T) {
 	}
 }
 
-// TestBodyInspectionLimit: an attack inside the inspected prefix is refused, also when the body
-// goes on past the limit; past the limit it is not seen (AWS WAF's oversize handling
-// "continue").
+// TestBodyInspectionLimit: a body outside the document's scopes (here a path of no operation,
+// which the stage answers 404) is inspected up to RequestBodyLimit and the rest passes
+// unread (oversize handling CONTINUE): an attack inside the prefix is refused, also when the
+// body goes on past the limit; past the limit it is not seen.
 func TestBodyInspectionLimit(t *testing.T) {
 	attack := `"q":"1' UNION SELECT password FROM users--","x":"<script>alert(1)</script>"`
 	pad := `"pad":"` + strings.Repeat("a", 20<<10) + `"`
@@ -74,10 +75,10 @@ func TestBodyInspectionLimit(t *testing.T) {
 		{"large, clean", `{` + pad + `}`, http.StatusOK},
 		{"exactly the limit, broken", `{"a":"` + strings.Repeat("b", 16<<10-7), http.StatusForbidden},
 	}
-	s := newStack(t, Config{})
+	s := newStack(t, Config{WAF: shippedWAF(t)})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rec := s.do(t, request{method: "POST", target: "/test", contentType: "application/json", body: tt.body})
+			rec := s.do(t, request{method: "POST", target: "/not-an-operation", contentType: "application/json", body: tt.body})
 			if rec.Code != tt.want {
 				t.Fatalf("status %d, want %d", rec.Code, tt.want)
 			}
@@ -88,7 +89,7 @@ func TestBodyInspectionLimit(t *testing.T) {
 // TestBodyStreams: the WAF hands the body on after its inspected prefix, without waiting for
 // the rest: the backend reads the start of an upload while the client has not sent the end.
 func TestBodyStreams(t *testing.T) {
-	w, err := New(Config{}, nil)
+	w, err := New(shipped(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

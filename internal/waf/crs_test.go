@@ -23,6 +23,8 @@ import (
 	crstests "github.com/corazawaf/coraza-coreruleset/v4/tests"
 	"github.com/corazawaf/coraza/v3/types"
 	"gopkg.in/yaml.v3"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // crsTestSettings are the CRS settings the regression corpus is written for (those of the
@@ -77,7 +79,9 @@ func TestCRSRegression(t *testing.T) {
 		t.Cleanup(func() { rxAudit = nil })
 	}
 
-	w, err := New(Config{Mode: ModeCount, ParanoiaLevel: 4, RequestBodyLimit: 128 << 10, directives: crsTestSettings},
+	cfg := defaults(func(w *topology.WAF) { w.Mode, w.ParanoiaLevel = topology.ModeCount, 4 })
+	cfg.directives, cfg.noOperations, cfg.bodyLimit, cfg.rateOff = crsTestSettings, true, 128<<10, true
+	w, err := New(cfg,
 		slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

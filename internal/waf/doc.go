@@ -11,21 +11,30 @@
 //  3. the rate-based rule: more than Limit requests from one client IP within the sliding
 //     window are refused with 429 and Retry-After;
 //  4. the rule groups: Coraza with the OWASP Core Rule Set (embedded, request rules only, since
-//     AWS WAF on API Gateway does not inspect responses either) in anomaly scoring mode; a
-//     request whose inbound anomaly score reaches the threshold is refused (403).
+//     AWS WAF on API Gateway does not inspect responses either) and decagon's own rules
+//     (api-rules.conf: the attacks CRS at paranoia level 1 misses on an API) in anomaly scoring
+//     mode; a request whose inbound anomaly score reaches the threshold is refused (403).
 //
 // In count mode every refusal above is only counted and logged; the request goes on.
 //
-// A refusal is an RFC 9457 problem carrying the request ID and nothing about the rules that
-// matched; the log gets one JSON line per refused or counted request, shaped like an AWS WAF
-// log record (action, terminatingRuleId, ruleGroupList, httpRequest, anomaly score).
+// A refusal is an RFC 9457 problem carrying the request ID and, in its detail, the rules that
+// matched with their messages; the log gets one JSON line per refused or counted request,
+// shaped like an AWS WAF log record (action, terminatingRuleId, ruleGroupList, httpRequest,
+// anomaly score) plus matchedRules and a readable reason. A request that cannot be inspected
+// (its body cannot be read, the engine fails) is refused: the WAF fails closed.
 //
-// Request bodies are inspected up to Config.RequestBodyLimit bytes (16 KiB by default, as AWS
-// WAF inspects for API Gateway). The inspected prefix is held in a pooled buffer and the rest
-// of the body streams to the next handler untouched: a body past the limit is neither
-// buffered whole nor refused for its size, and a structured body (JSON, multipart, XML) cut at
-// the limit is inspected as far as it parses, its parse error not counted against it. A
-// binary body (octet-stream, images...) is matched as it is, not parsed as a form.
+// Settings: Config embeds topology.WAF, decagon.yaml's waf section as topology decoded and
+// validated it; this package keeps no copy of its defaults or rules.
+//
+// Bodies (operations.go): each request is matched to its operation of api/openapi.yaml, and its
+// body handled by what the operation declares: a JSON body of a JSON operation by the JSON
+// processor up to Body.JSON.InspectLimit, a malformed one left to the stage's 400; a multipart
+// upload parsed (names, file names, fields) up to Body.Upload.InspectLimit; any other upload
+// body (a file) and a content type the operation does not declare (the stage's 415) not read.
+// A body past its limit is handled as AWS WAF's oversize handling says: CONTINUE (the prefix is
+// inspected, the rest streams to the next handler untouched, never buffered whole), MATCH
+// (refused) or NO_MATCH (the body rules are skipped). Bodies outside the document take CRS's
+// defaults up to RequestBodyLimit, CONTINUE.
 //
 // Speed: only the request phases run (no response rules, no response buffering, the response
 // writer is not wrapped); a request without a body skips body processing; a phase-1 match past
@@ -34,4 +43,7 @@
 // (rx.go, prefilter.go), which saves a third to a half of the CPU of a clean request. The CRS
 // regression corpus runs with every value the check rejects re-checked against the regexp
 // (TestCRSRegression).
+//
+// It may import topology (its settings), api (the document), problem and web (the refusal),
+// Coraza and the embedded CRS; nothing of the edge or the services.
 package waf

@@ -10,34 +10,6 @@ import (
 	"github.com/decagon/decagon/api"
 )
 
-// apiExclusions are the rule exclusions decagon.yaml needs for the API's own valid requests
-// at paranoia level 1 (the false positives found by TestFalsePositives):
-//
-//   - 920420 (request content type not allowed) on the upload routes: POST /upload takes the
-//     raw bytes of a file "with their own Content-Type" (image/png, application/pdf, ...) and
-//     the signed-URL PUT takes any type; the CRS allows only a fixed list of types. The
-//     other CRS rules still inspect those bodies (as REQUEST_BODY, up to the limit).
-//   - 920120 (attempted multipart/form-data bypass) on POST /upload: it refuses file names
-//     holding a quote, semicolon or equals sign, and "Q3 report – O'Brien (final).pdf" is a
-//     legal file name the uploads service stores as data. The file name still goes through
-//     every other rule (XSS, SQL injection, traversal...).
-//
-// Two more would-be false positives are settings, not exclusions, and are on by default in
-// this package: DELETE (911100: method not allowed) and application/octet-stream (920420) are
-// added to the CRS's allowed methods and content types, since api/openapi.yaml has them.
-var apiExclusions = []Exclusion{
-	{
-		IDs:    []int{920420},
-		Paths:  []string{"/upload", "/upload/_blob/*"},
-		Reason: "uploads take raw bodies of any content type (api/openapi.yaml: POST /upload, PUT signed URL)",
-	},
-	{
-		IDs:    []int{920120},
-		Paths:  []string{"/upload"},
-		Reason: "file names may hold quotes, ';' or '=' (\"O'Brien's notes.pdf\"); the uploads service stores them as data",
-	},
-}
-
 // TestFalsePositives sends valid requests for every operation of api/openapi.yaml, with
 // realistic and awkward-but-legal content (quotes, apostrophes, URLs, SQL-looking words,
 // unicode, binary uploads), through the WAF at paranoia level 1 in block mode: none may be
@@ -122,7 +94,7 @@ func TestFalsePositives(t *testing.T) {
 		}
 	}
 
-	s := newStack(t, Config{Exclusions: apiExclusions})
+	s := newStack(t, Config{WAF: shippedWAF(t)})
 	for _, c := range cases {
 		t.Run(c.op, func(t *testing.T) {
 			if rec := s.do(t, c.rq); rec.Code != http.StatusOK {

@@ -5,17 +5,65 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/web"
 )
+
+// shippedWAF is decagon.yaml's waf section as the edge gets it: loaded and validated by
+// topology, exclusions included. Every test that claims "this passes" runs with it.
+func shippedWAF(t testing.TB) topology.WAF {
+	t.Helper()
+	topo, err := topology.Load("../../decagon.yaml")
+	if err != nil {
+		t.Fatalf("load decagon.yaml: %v", err)
+	}
+	return topo.WAF
+}
+
+// shipped is decagon.yaml's waf section (as shippedWAF) changed by each f: the configuration
+// of every test that claims a request passes, so that the shipped exclusions are the ones
+// tested.
+func shipped(fs ...func(w *topology.WAF)) Config {
+	shippedOnce.Do(func() {
+		topo, err := topology.Load("../../decagon.yaml")
+		if err != nil {
+			panic(fmt.Sprintf("load decagon.yaml: %v", err))
+		}
+		shippedSettings = topo.WAF
+	})
+	w := shippedSettings
+	w.Exclusions = slices.Clone(w.Exclusions)
+	for _, f := range fs {
+		f(&w)
+	}
+	return Config{WAF: w}
+}
+
+var (
+	shippedOnce     sync.Once
+	shippedSettings topology.WAF
+)
+
+// defaults is topology's default WAF (no exclusions) changed by each f: for the CRS regression
+// corpus, which tests CRS as it is.
+func defaults(fs ...func(w *topology.WAF)) Config {
+	w := topology.DefaultWAF()
+	for _, f := range fs {
+		f(&w)
+	}
+	return Config{WAF: w}
+}
 
 // logBuffer collects log lines; safe for concurrent use.
 type logBuffer struct {

@@ -36,6 +36,20 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 			}
 		}
 	}
+	sc := scopeGeneric
+	if w.ops != nil && hasBody(r) {
+		sc = findOperation(w.ops, r.Method, r.URL.Path).scopeOf(r.Header.Get("Content-Type"))
+	}
+	limit, oversize := w.cfg.genericLimit(), topology.OversizeContinue
+	switch sc {
+	case scopeJSON:
+		limit, oversize = w.cfg.Body.JSON.InspectLimit, w.cfg.Body.JSON.Oversize
+		vars.TX().Set(jsonVar, []string{"1"})
+	case scopeMultipart:
+		limit, oversize = w.cfg.Body.Upload.InspectLimit, w.cfg.Body.Upload.Oversize
+	case scopeFile, scopeUndeclared:
+		vars.TX().Set(skipBodyVar, []string{"1"})
+	}
 
 	client, port := splitHostPort(r.RemoteAddr)
 	if w.cfg.ClientIP != nil {
@@ -68,12 +82,22 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 		return w.verdictOf(r, tx, vars, it), nil
 	}
 	if hasBody(r) && tx.IsRequestBodyAccessible() {
-		prefix, truncated, err := w.readPrefix(r)
+		if oversize == topology.OversizeMatch && r.ContentLength > int64(limit) {
+			// Refused unread: no need to read what will not be inspected.
+			return w.oversized(sc, limit), nil
+		}
+		prefix, truncated, err := readPrefix(r, limit)
 		if err != nil {
 			return nil, err
 		}
 		if truncated {
 			vars.TX().Set(truncatedVar, []string{"1"})
+			switch oversize {
+			case topology.OversizeMatch:
+				return w.oversized(sc, limit), nil
+			case topology.OversizeNoMatch:
+				prefix = nil // the body rules do not match a body they cannot read whole
+			}
 		}
 		if len(prefix) > 0 {
 			if it, _, err := tx.WriteRequestBody(prefix); err != nil {
@@ -83,11 +107,21 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 			}
 		}
 	}
-	it, err := tx.ProcessRequestBody()
+	it, err := w.processBody(tx)
 	if err != nil {
 		return nil, fmt.Errorf("inspect body: %w", err)
 	}
 	return w.verdictOf(r, tx, vars, it), nil
+}
+
+// oversized is the verdict on a body longer than its scope inspects, under oversize handling
+// MATCH.
+func (w *WAF) oversized(sc scope, limit int) *verdict {
+	msg := fmt.Sprintf("Request body larger than the %d bytes inspected for %s bodies (oversize handling MATCH)", limit, sc)
+	return &verdict{
+		terminatingRule: ruleOversize, ruleType: "REGULAR", status: http.StatusForbidden,
+		matched: []matchedRule{{ID: ruleOversize, Msg: msg}},
+	}
 }
 
 // hasBody reports whether r may carry a body: a positive or unknown (chunked, HTTP/2) length.
@@ -95,11 +129,11 @@ func hasBody(r *http.Request) bool {
 	return r.Body != nil && r.Body != http.NoBody && r.ContentLength != 0
 }
 
-// readPrefix reads up to RequestBodyLimit bytes of r's body for inspection and replaces r.Body
-// with one that replays them and streams the rest. Only the prefix is ever held in memory.
-// truncated reports that the body goes on past the limit.
-func (w *WAF) readPrefix(r *http.Request) (prefix []byte, truncated bool, err error) {
-	limit := w.cfg.RequestBodyLimit
+// readPrefix reads up to limit bytes of r's body for inspection and replaces r.Body with one
+// that replays them and streams the rest. Only the prefix is ever held in memory. truncated
+// reports that the body goes on past the limit. A read error is returned: the WAF then
+// refuses the request (it cannot tell what the body holds), and the backend is not called.
+func readPrefix(r *http.Request, limit int) (prefix []byte, truncated bool, err error) {
 	size := limit + 1 // one more byte tells a body of exactly limit bytes from a longer one
 	if r.ContentLength > 0 && r.ContentLength <= int64(limit) {
 		size = int(r.ContentLength)
@@ -110,21 +144,18 @@ func (w *WAF) readPrefix(r *http.Request) (prefix []byte, truncated bool, err er
 		rerr = nil // shorter than the limit: the whole body
 	}
 	buf = buf[:n]
-	r.Body = &replayBody{head: buf, err: rerr, rest: r.Body}
 	if rerr != nil {
-		// The client went away or sent a broken body: inspect what came, and let the next
-		// handler see the same error when it gets there.
-		return buf[:min(n, limit)], true, nil
+		return nil, false, fmt.Errorf("read body: %w", rerr)
 	}
+	r.Body = &replayBody{head: buf, rest: r.Body}
 	truncated = n > limit || r.ContentLength > int64(limit)
 	return buf[:min(n, limit)], truncated, nil
 }
 
 // replayBody is a request body whose first bytes were already read: it returns them, then
-// the read error met while reading them (if any), then the rest of the original body.
+// the rest of the original body.
 type replayBody struct {
 	head []byte
-	err  error
 	rest io.ReadCloser
 }
 
@@ -133,9 +164,6 @@ func (b *replayBody) Read(p []byte) (int, error) {
 		n := copy(p, b.head)
 		b.head = b.head[n:]
 		return n, nil
-	}
-	if b.err != nil {
-		return 0, b.err
 	}
 	return b.rest.Read(p)
 }
@@ -163,8 +191,8 @@ func (w *WAF) verdictOf(r *http.Request, tx types.Transaction, vars plugintypes.
 			continue // setup and bookkeeping rules, not detections
 		}
 		id := strconv.Itoa(rule.ID())
-		if !slices.Contains(v.matched, id) {
-			v.matched = append(v.matched, id)
+		if !slices.ContainsFunc(v.matched, func(x matchedRule) bool { return x.ID == id }) {
+			v.matched = append(v.matched, matchedRule{ID: id, Msg: m.Message()})
 		}
 	}
 	if s := vars.TX().Get("blocking_inbound_anomaly_score"); len(s) > 0 {

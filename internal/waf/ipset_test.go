@@ -10,11 +10,11 @@ import (
 )
 
 func TestIPSets(t *testing.T) {
-	cfg := Config{
-		Allow:     []string{"198.51.100.0/24", "2001:db8:a::/48", "192.0.2.50"},
-		Block:     []string{"203.0.113.0/24", "2001:db8:b::/48", "198.51.100.13/32"},
-		RateLimit: RateLimit{Limit: 10, Window: time.Minute},
-	}
+	cfg := shipped(func(w *topology.WAF) {
+		w.IPSets.Allow = []string{"198.51.100.0/24", "2001:db8:a::/48", "192.0.2.50/32"}
+		w.IPSets.Block = []string{"203.0.113.0/24", "2001:db8:b::/48", "198.51.100.13/32"}
+		w.RateLimit = topology.RateLimit{Limit: 10, Window: time.Minute}
+	})
 	sqli := "/test?id=1%27%20OR%20%271%27%3D%271"
 	tests := []struct {
 		name, remote, target string
@@ -48,13 +48,12 @@ func TestIPSets(t *testing.T) {
 }
 
 func TestClientIPSource(t *testing.T) {
-	s := newStack(t, Config{
-		Block: []string{"203.0.113.0/24"},
-		ClientIP: func(r *http.Request) (netip.Addr, bool) {
-			a, err := netip.ParseAddr(r.Header.Get("X-Test-Client"))
-			return a, err == nil
-		},
-	})
+	cfg := shipped(func(w *topology.WAF) { w.IPSets.Block = []string{"203.0.113.0/24"} })
+	cfg.ClientIP = func(r *http.Request) (netip.Addr, bool) {
+		a, err := netip.ParseAddr(r.Header.Get("X-Test-Client"))
+		return a, err == nil
+	}
+	s := newStack(t, cfg)
 	if rec := s.do(t, request{target: "/test", header: map[string]string{"X-Test-Client": "203.0.113.1"}}); rec.Code != http.StatusForbidden {
 		t.Errorf("client from the trusted source: status %d, want 403", rec.Code)
 	}

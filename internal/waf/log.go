@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strings"
 
 	"github.com/decagon/decagon/internal/web"
 )
@@ -55,17 +56,17 @@ func (w *WAF) log(r *http.Request, ip netip.Addr, action string, vs []*verdict) 
 		rates   []rateBasedRule
 		nonTerm []ruleRef
 		score   int
-		matched []string
+		matched []matchedRule
 	)
 	for _, v := range vs {
 		switch v.ruleType {
 		case "MANAGED_RULE_GROUP":
 			g := ruleGroup{RuleGroupID: ruleGroupCRS, NonTerminatingMatchingRules: []ruleRef{}}
-			for _, id := range v.matched {
-				if id == v.terminatingRule {
+			for _, m := range v.matched {
+				if m.ID == v.terminatingRule {
 					continue
 				}
-				g.NonTerminatingMatchingRules = append(g.NonTerminatingMatchingRules, ruleRef{RuleID: id, Action: "COUNT"})
+				g.NonTerminatingMatchingRules = append(g.NonTerminatingMatchingRules, ruleRef{RuleID: m.ID, Action: "COUNT"})
 			}
 			if action == "BLOCK" {
 				g.TerminatingRule = &ruleRef{RuleID: v.terminatingRule, Action: "BLOCK"}
@@ -86,6 +87,7 @@ func (w *WAF) log(r *http.Request, ip netip.Addr, action string, vs []*verdict) 
 				nonTerm = append(nonTerm, ruleRef{RuleID: ruleRateLimit, Action: "COUNT"})
 			}
 		default:
+			matched = append(matched, v.matched...)
 			if action != "BLOCK" {
 				nonTerm = append(nonTerm, ruleRef{RuleID: v.terminatingRule, Action: "COUNT"})
 			}
@@ -100,8 +102,12 @@ func (w *WAF) log(r *http.Request, ip netip.Addr, action string, vs []*verdict) 
 	if nonTerm == nil {
 		nonTerm = []ruleRef{}
 	}
+	ids := make([]string, 0, len(matched))
+	for _, m := range matched {
+		ids = append(ids, m.ID)
+	}
 	if matched == nil {
-		matched = []string{}
+		matched = []matchedRule{}
 	}
 	ctx := r.Context()
 	w.logger.LogAttrs(ctx, slog.LevelWarn, "waf",
@@ -114,7 +120,10 @@ func (w *WAF) log(r *http.Request, ip netip.Addr, action string, vs []*verdict) 
 		slog.Any("ruleGroupList", groups),
 		slog.Any("rateBasedRuleList", rates),
 		slog.Any("nonTerminatingMatchingRules", nonTerm),
-		slog.Any("matchedRuleIds", matched),
+		slog.Any("matchedRuleIds", ids),
+		// Each matched rule with its message: what an operator reads to tell why.
+		slog.Any("matchedRules", matched),
+		slog.String("reason", summary(vs)),
 		slog.Int("anomalyScore", score),
 		slog.Any("httpRequest", httpRequest{
 			ClientIP:    ip.String(),
@@ -126,6 +135,33 @@ func (w *WAF) log(r *http.Request, ip netip.Addr, action string, vs []*verdict) 
 			RequestID:   requestID(r),
 		}),
 	)
+}
+
+// summary is one readable line of what refused (or would have refused) a request: the rules
+// that matched with their messages, the deciding rule last ("941100 XSS Attack Detected via
+// libinjection; 949110 Inbound Anomaly Score Exceeded (Total Score: 5)").
+func summary(vs []*verdict) string {
+	var parts []string
+	for _, v := range vs {
+		parts = append(parts, v.summary())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (v *verdict) summary() string {
+	var parts []string
+	var last string
+	for _, m := range v.matched {
+		if m.ID == v.terminatingRule {
+			last = m.String()
+			continue
+		}
+		parts = append(parts, m.String())
+	}
+	if last == "" {
+		last = v.terminatingRule
+	}
+	return strings.Join(append(parts, last), "; ")
 }
 
 // requestID is the request's ID: from web's context, else from the X-Request-Id header the

@@ -4,6 +4,8 @@ import (
 	"regexp"
 	"sync"
 	"testing"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 func TestRequirement(t *testing.T) {
@@ -61,7 +63,7 @@ var crsRegexps = sync.OnceValue(func() []struct {
 		}
 	}
 	defer func() { rxPatterns = nil }()
-	if _, err := New(Config{ParanoiaLevel: 4}, nil); err != nil {
+	if _, err := New(shipped(func(w *topology.WAF) { w.ParanoiaLevel = 4 }), nil); err != nil {
 		panic(err)
 	}
 	return out

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // fakeClock drives a WAF's rate-based rule.
@@ -28,7 +30,7 @@ func withClock(w *WAF) *fakeClock {
 }
 
 func TestRateLimit(t *testing.T) {
-	s := newStack(t, Config{RateLimit: RateLimit{Limit: 10, Window: time.Minute}})
+	s := newStack(t, shipped(func(w *topology.WAF) { w.RateLimit = topology.RateLimit{Limit: 10, Window: time.Minute} }))
 	clock := withClock(s.waf)
 	a, b := "198.51.100.7:4000", "[2001:db8::7]:4000"
 	for i := range 10 {
@@ -97,7 +99,7 @@ func TestRateLimitSliding(t *testing.T) {
 // TestRateLimitIsolation: while one client floods from many goroutines, another client's
 // requests are all served.
 func TestRateLimitIsolation(t *testing.T) {
-	s := newStack(t, Config{RateLimit: RateLimit{Limit: 50, Window: time.Minute}})
+	s := newStack(t, shipped(func(w *topology.WAF) { w.RateLimit = topology.RateLimit{Limit: 50, Window: time.Minute} }))
 	withClock(s.waf)
 	var wg sync.WaitGroup
 	var refused atomic.Int64

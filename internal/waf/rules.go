@@ -1,6 +1,7 @@
 package waf
 
 import (
+	_ "embed"
 	"fmt"
 	"io/fs"
 	"path"
@@ -9,6 +10,8 @@ import (
 	"strings"
 
 	coreruleset "github.com/corazawaf/coraza-coreruleset/v4"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // IDs of the rules this package generates, below the CRS range (900000-999999) and outside
@@ -17,7 +20,29 @@ const (
 	firstExclusionRuleID = 10000 // one per exclusion: 10000 + index
 	truncatedVar         = "decagon_body_truncated"
 	exclusionVar         = "decagon_exclusion_" // + index
+	jsonVar              = "decagon_json_body"  // the body is a JSON operation's (operations.go)
+	skipBodyVar          = "decagon_skip_body"  // the body is a file or of an undeclared type
 )
+
+// jsonArgsOff takes JSON body values out of the CRS rules listed at rule 10102.
+var jsonArgsOff = func() string {
+	var b strings.Builder
+	for i, id := range []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100} {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "ctl:ruleRemoveTargetById=%d;ARGS:/^json\\./", id)
+	}
+	return b.String()
+}()
+
+// apiRules are decagon's own detections (api-rules.conf), included before anomalyEvaluationFile.
+//
+//go:embed api-rules.conf
+var apiRules string
+
+// anomalyEvaluationFile is the CRS file that blocks on the inbound anomaly score.
+const anomalyEvaluationFile = "REQUEST-949-BLOCKING-EVALUATION.conf"
 
 // Rule IDs of the requests' outcomes that are not CRS rules, as the log names them.
 const (
@@ -26,12 +51,13 @@ const (
 	ruleRateLimit       = "decagon-rate-based"
 	ruleGroupCRS        = "OWASP-CRS-v4"
 	ruleInspectionError = "decagon-inspection-error"
+	ruleOversize        = "decagon-body-oversize"
 )
 
 // baseDirectives replaces Coraza's coraza.conf-recommended (its request part: the engine, the
 // body processors and the body error rules); responses are not inspected, as AWS WAF does not
 // inspect API Gateway's responses.
-const baseDirectives = `
+var baseDirectives = `
 SecRuleEngine %s
 # Coraza's experimental @rx pre-filter misses attacks (rx.go); this package's @rx has its own.
 SecRxPreFilter Off
@@ -55,13 +81,35 @@ SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
 # content type or of a text type still get the URL-encoded parse, as the CRS expects.
 SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:text/|multipart/|application/(?:x-www-form-urlencoded|[a-z0-9.+-]*(?:json|xml)))" \
   "id:200007,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=RAW"
+# The operation of api/openapi.yaml decides (operations.go): a JSON operation's body is parsed
+# as JSON whatever parameters its type carries; a file or a type the operation does not declare
+# is not read (the stage answers 415 for the latter) and CRS does not refuse its type (920420).
+SecRule &TX:` + jsonVar + ` "@eq 1" \
+  "id:10100,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON"
+# The values of a JSON operation's body are data the services store, never run: CRS's rules that
+# flag a Unix or Windows command word, a shell or PHP/Node.js function name anywhere in a value
+# refuse prose and code snippets ("wget and curl are both download tools", "use ls -la | grep",
+# "console.log(x)", "exec() runs a command", "$HOME", "/etc/app/config.yaml", "C:\Program
+# Files"). On JSON values they are replaced by
+# api-rules.conf's 10260 (a command in the shape it runs in: after a separator, with its
+# arguments) and 10292 (traversal, system files, wrappers); the query, headers and path keep them.
+# Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260 (command words after ; | &), 932340 (a command name
+# alone), 932160 (shell paths and variables), 933160 (PHP function call), 934100 (Node.js).
+SecRule &TX:` + jsonVar + ` "@eq 1" \
+  "id:10102,phase:1,t:none,pass,nolog,` + jsonArgsOff + `"
+SecRule &TX:` + skipBodyVar + ` "@eq 1" \
+  "id:10101,phase:1,t:none,pass,nolog,ctl:requestBodyAccess=Off,ctl:ruleRemoveById=920420"
 SecRule URI_PARSE_ERROR "@eq 1" \
   "id:200009,phase:1,t:none,log,deny,status:403,msg:'URI failed to parse.'"
 # A body cut at the inspection limit fails to parse as a whole: that is not held against it
-# (its inspected prefix is still matched, as far as it parsed).
+# (its inspected prefix is still matched, as far as it parsed). Nor is malformed JSON sent to a
+# JSON operation: the stage validates it against the document and answers 400 naming the
+# error, as API Gateway does, and the services parse strictly, so nothing uninspected reaches
+# them as valid JSON.
 SecRule REQBODY_ERROR "!@eq 0" \
   "id:200002,phase:2,t:none,log,deny,status:403,msg:'Failed to parse request body.',logdata:'%%{reqbody_error_msg}',severity:2,chain"
-  SecRule &TX:` + truncatedVar + ` "@eq 0" "t:none"
+  SecRule &TX:` + truncatedVar + ` "@eq 0" "t:none,chain"
+  SecRule &TX:` + jsonVar + ` "@eq 0" "t:none"
 SecRule MULTIPART_STRICT_ERROR "!@eq 0" \
   "id:200003,phase:2,t:none,log,deny,status:403,msg:'Multipart request body failed strict validation.',chain"
   SecRule &TX:` + truncatedVar + ` "@eq 0" "t:none"
@@ -73,7 +121,9 @@ SecRule ARGUMENTS_LIMIT_REACHED "@eq 1" \
 
 // crsSettings sets the CRS variables (read by REQUEST-901-INITIALIZATION, which keeps values
 // already set). The allowed methods and content types are the API's: DELETE is an operation
-// of api/openapi.yaml, and /upload takes raw binary bodies.
+// of api/openapi.yaml, and /upload takes raw binary bodies. The restricted headers are CRS's
+// less Expect (920450): curl sends "Expect: 100-continue" for every body over 1 MiB, and AWS
+// WAF does not refuse it.
 const crsSettings = `
 SecAction "id:900000,phase:1,pass,t:none,nolog,\
   setvar:tx.blocking_paranoia_level=%d,\
@@ -83,6 +133,7 @@ SecAction "id:900000,phase:1,pass,t:none,nolog,\
   setvar:tx.early_blocking=1,\
   setvar:tx.crs_skip_response_analysis=1,\
   setvar:'tx.allowed_methods=GET HEAD POST PUT PATCH DELETE OPTIONS',\
+  setvar:'tx.restricted_headers_basic=/content-encoding/ /proxy/ /lock-token/ /content-range/ /if/ /x-http-method-override/ /x-http-method/ /x-method-override/ /x-middleware-subrequest/',\
   setvar:'tx.allowed_request_content_type=|application/x-www-form-urlencoded| |multipart/form-data| |text/xml| |application/xml| |application/soap+xml| |application/json| |application/octet-stream|'"
 `
 
@@ -90,11 +141,11 @@ SecAction "id:900000,phase:1,pass,t:none,nolog,\
 // exclusions and the CRS request rules.
 func directives(c Config) (string, error) {
 	engine := "On"
-	if c.Mode == ModeCount {
+	if c.Mode == topology.ModeCount {
 		engine = "DetectionOnly"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, baseDirectives, engine, c.RequestBodyLimit, c.RequestBodyLimit)
+	fmt.Fprintf(&b, baseDirectives, engine, c.maxInspect(), c.maxInspect())
 	b.WriteString("Include @crs-setup.conf.example\n")
 	fmt.Fprintf(&b, crsSettings, c.ParanoiaLevel, c.ParanoiaLevel, c.AnomalyThreshold)
 	b.WriteString(c.directives)
@@ -116,6 +167,12 @@ func directives(c Config) (string, error) {
 		return "", err
 	}
 	for _, f := range files {
+		if f == anomalyEvaluationFile {
+			// decagon's own detections score into the same anomaly total, so they run
+			// before the evaluation that blocks on it.
+			b.WriteString(apiRules)
+			b.WriteString("\n")
+		}
 		b.WriteString("Include @owasp_crs/" + f + "\n")
 	}
 	// Exclusions everywhere: SecRuleRemoveById must follow the rules it removes.

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/corazawaf/coraza/v3/types"
 
 	"github.com/decagon/decagon/internal/problem"
+	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/web"
 )
 
@@ -30,9 +30,13 @@ type WAF struct {
 	pathExcl     []int // indexes of cfg.Exclusions that have paths
 	now          func() time.Time
 
-	bodies sync.Pool // *[]byte of RequestBodyLimit+1 bytes
+	ops []operation // api/openapi.yaml's operations and the bodies they declare
 
 	allowed, blocked, counted, rateLimited atomic.Uint64
+
+	// processBody ends the inspection of a request (Coraza's ProcessRequestBody); a field so
+	// that the fail-closed test can make the engine fail.
+	processBody func(tx types.Transaction) (*types.Interruption, error)
 
 	// observe, when set (by tests), sees every transaction's matched rules before it closes.
 	observe func(r *http.Request, matched []types.MatchedRule)
@@ -53,22 +57,22 @@ type Stats struct {
 // New builds a WAF from cfg (zero fields take their defaults), compiling the Core Rule Set. It
 // logs refused and counted requests to logger (slog.Default() when nil).
 func New(cfg Config, logger *slog.Logger) (*WAF, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("waf config: %w", err)
 	}
+	var err error
 	if logger == nil {
 		logger = slog.Default()
 	}
-	w := &WAF{cfg: cfg, logger: logger, now: time.Now}
-	if w.allow, err = parseIPSet(cfg.Allow); err != nil {
+	w := &WAF{cfg: cfg, logger: logger, now: time.Now, processBody: types.Transaction.ProcessRequestBody}
+	if w.allow, err = parseIPSet(cfg.IPSets.Allow); err != nil {
 		return nil, fmt.Errorf("waf config: allow%w", err)
 	}
-	if w.block, err = parseIPSet(cfg.Block); err != nil {
+	if w.block, err = parseIPSet(cfg.IPSets.Block); err != nil {
 		return nil, fmt.Errorf("waf config: block%w", err)
 	}
-	if cfg.RateLimit.Limit > 0 {
-		w.rate = newRateLimiter(cfg.RateLimit.Limit, cfg.RateLimit.Window, cfg.RateLimit.Capacity, time.Now())
+	if !cfg.rateOff {
+		w.rate = newRateLimiter(cfg.RateLimit.Limit, cfg.RateLimit.Window, cfg.RateCapacity, time.Now())
 	}
 	for i, e := range cfg.Exclusions {
 		if len(e.Paths) > 0 {
@@ -84,8 +88,11 @@ func New(cfg Config, logger *slog.Logger) (*WAF, error) {
 	if err != nil {
 		return nil, fmt.Errorf("waf: compile rules: %w", err)
 	}
-	limit := cfg.RequestBodyLimit
-	w.bodies.New = func() any { b := make([]byte, limit+1); return &b }
+	if !cfg.noOperations {
+		if w.ops, err = loadOperations(); err != nil {
+			return nil, err
+		}
+	}
 	return w, nil
 }
 
@@ -107,14 +114,28 @@ func (w *WAF) Middleware(next http.Handler) http.Handler {
 	})
 }
 
+// matchedRule is one rule that matched, with its message as the rule set writes it.
+type matchedRule struct {
+	ID  string `json:"id"`
+	Msg string `json:"msg,omitempty"`
+}
+
+// String is "941100 XSS Attack Detected via libinjection".
+func (m matchedRule) String() string {
+	if m.Msg == "" {
+		return m.ID
+	}
+	return m.ID + " " + m.Msg
+}
+
 // verdict is what the WAF decided about one request.
 type verdict struct {
 	terminatingRule string // the rule that refused (or would have refused) it
 	ruleType        string // AWS WAF's terminatingRuleType: REGULAR, RATE_BASED, MANAGED_RULE_GROUP
 	status          int    // 403 or 429
 	retryAfter      time.Duration
-	matched         []string // CRS rule IDs that matched
-	score           int      // inbound anomaly score
+	matched         []matchedRule // the rules that matched, detections first, in order
+	score           int           // inbound anomaly score
 }
 
 func (w *WAF) serve(rw http.ResponseWriter, r *http.Request, next http.Handler) {
@@ -144,7 +165,8 @@ func (w *WAF) serve(rw http.ResponseWriter, r *http.Request, next http.Handler) 
 	if err != nil {
 		// The engine failed on this request: refuse rather than pass it uninspected.
 		w.logger.Error("waf inspection failed", "request_id", requestID(r), "err", err)
-		v = &verdict{terminatingRule: ruleInspectionError, ruleType: "REGULAR", status: http.StatusForbidden}
+		v = &verdict{terminatingRule: ruleInspectionError, ruleType: "REGULAR", status: http.StatusForbidden,
+			matched: []matchedRule{{ID: ruleInspectionError, Msg: "the request could not be inspected"}}}
 	}
 	if v != nil {
 		if w.refuse(rw, r, ip, v) {
@@ -156,7 +178,7 @@ func (w *WAF) serve(rw http.ResponseWriter, r *http.Request, next http.Handler) 
 		w.counted.Add(1)
 		w.log(r, ip, "ALLOW", counted)
 		if w.cfg.Report != nil {
-			w.cfg.Report(r, "COUNT", counted[0].terminatingRule)
+			w.cfg.Report(r, "COUNT", counted[0].summary())
 		}
 	}
 	w.allowed.Add(1)
@@ -166,12 +188,12 @@ func (w *WAF) serve(rw http.ResponseWriter, r *http.Request, next http.Handler) 
 // refuse, in block mode, logs v for r, writes the refusal and reports true; in count mode it
 // does nothing and reports false.
 func (w *WAF) refuse(rw http.ResponseWriter, r *http.Request, ip netip.Addr, v *verdict) bool {
-	if w.cfg.Mode == ModeCount {
+	if w.cfg.Mode == topology.ModeCount {
 		return false
 	}
 	w.log(r, ip, "BLOCK", []*verdict{v})
 	if w.cfg.Report != nil {
-		w.cfg.Report(r, "BLOCK", v.terminatingRule)
+		w.cfg.Report(r, "BLOCK", v.summary())
 	}
 	var p *problem.Problem
 	switch v.status {
@@ -181,8 +203,10 @@ func (w *WAF) refuse(rw http.ResponseWriter, r *http.Request, ip netip.Addr, v *
 		p.With("Retry-After", strconv.Itoa(int(v.retryAfter/time.Second)))
 	default:
 		w.blocked.Add(1)
-		// The request ID only: which rule matched is for the log, not for the client.
-		p = &problem.Problem{Type: "about:blank", Title: "Forbidden", Status: http.StatusForbidden}
+		// The rules that matched, named as the log names them, so that a client whose valid
+		// request is refused can say which rule to look at; the request ID finds the log line.
+		p = &problem.Problem{Type: "about:blank", Title: "Forbidden", Status: http.StatusForbidden,
+			Detail: "refused by the web application firewall: " + v.summary()}
 	}
 	if web.RequestID(r.Context()) == "" {
 		// The edge keeps the request ID in the header, not (yet) in web's context key.

@@ -4,11 +4,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/decagon/decagon/internal/problem"
 	"github.com/decagon/decagon/internal/web"
+
+	"github.com/decagon/decagon/internal/topology"
 )
 
 // attacks are the classic attacks the issue names; each must be refused on any route.
@@ -35,7 +38,7 @@ var attacks = []struct {
 }
 
 func TestBlockMode(t *testing.T) {
-	s := newStack(t, Config{})
+	s := newStack(t, shipped())
 	for i, a := range attacks {
 		t.Run(a.name, func(t *testing.T) {
 			rec := s.do(t, a.rq)
@@ -51,6 +54,13 @@ func TestBlockMode(t *testing.T) {
 			}
 			id := rec.Header().Get(web.HeaderRequestID)
 			want := map[string]any{"type": "about:blank", "title": "Forbidden", "status": float64(403), "request_id": id}
+			// The detail names the rules that matched with their messages, the deciding one
+			// last: the first is a detection, not only the anomaly evaluation.
+			detail, _ := body["detail"].(string)
+			if !readableDetail.MatchString(detail) {
+				t.Errorf("detail %q: want the detection rules with their messages, then 949110/949111", detail)
+			}
+			delete(body, "detail")
 			if id == "" || len(body) != len(want) {
 				t.Fatalf("problem %v, want exactly %v", body, want)
 			}
@@ -76,6 +86,12 @@ func TestBlockMode(t *testing.T) {
 			if ids, _ := l["matchedRuleIds"].([]any); len(ids) < 2 {
 				t.Errorf("matchedRuleIds %v: want the detection rules and the evaluation", l["matchedRuleIds"])
 			}
+			if mr, _ := l["matchedRules"].([]any); len(mr) < 2 || mr[0].(map[string]any)["msg"] == "" {
+				t.Errorf("matchedRules %v: want each rule with its message", l["matchedRules"])
+			}
+			if reason, _ := l["reason"].(string); "refused by the web application firewall: "+reason != detail {
+				t.Errorf("log reason %q, want the problem's detail %q", reason, detail)
+			}
 			if score, _ := l["anomalyScore"].(float64); score < 5 {
 				t.Errorf("anomalyScore %v", l["anomalyScore"])
 			}
@@ -90,6 +106,10 @@ func TestBlockMode(t *testing.T) {
 	}
 }
 
+// readableDetail is a refusal's detail: "refused by the web application firewall: 941100 XSS
+// Attack Detected via libinjection; ...; 949110 Inbound Anomaly Score Exceeded (Total Score: 5)".
+var readableDetail = regexp.MustCompile(`^refused by the web application firewall: (?:[1-9]\d{3,5} [A-Za-z][^;]+; )+94911[01] Inbound Anomaly Score Exceeded`)
+
 func methodOf(rq request) string {
 	if rq.method == "" {
 		return http.MethodGet
@@ -98,7 +118,7 @@ func methodOf(rq request) string {
 }
 
 func TestCountMode(t *testing.T) {
-	s := newStack(t, Config{Mode: ModeCount})
+	s := newStack(t, shipped(func(w *topology.WAF) { w.Mode = topology.ModeCount }))
 	rec := s.do(t, attacks[0].rq)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d, want 200 in count mode", rec.Code)
@@ -130,22 +150,22 @@ func TestExclusions(t *testing.T) {
 	scanner := map[string]string{"User-Agent": "sqlmap/1.7.2#stable (https://sqlmap.org)"}
 	tests := []struct {
 		name       string
-		exclusions []Exclusion
+		exclusions []topology.Exclusion
 		target     string
 		want       int
 	}{
 		{"none", nil, "/upload/1", http.StatusForbidden},
-		{"by id", []Exclusion{{IDs: []int{913100}, Reason: "test"}}, "/test", http.StatusOK},
-		{"by other id", []Exclusion{{IDs: []int{942100}}}, "/test", http.StatusForbidden},
-		{"by path, matching", []Exclusion{{IDs: []int{913100}, Paths: []string{"/upload", "/upload/*"}}}, "/upload/1", http.StatusOK},
-		{"by path, exact", []Exclusion{{IDs: []int{913100}, Paths: []string{"/upload", "/upload/*"}}}, "/upload", http.StatusOK},
-		{"by path, other path", []Exclusion{{IDs: []int{913100}, Paths: []string{"/upload/*"}}}, "/test", http.StatusForbidden},
-		{"by path, prefix is not a match", []Exclusion{{IDs: []int{913100}, Paths: []string{"/upload/*"}}}, "/uploads", http.StatusForbidden},
-		{"by path, one char", []Exclusion{{IDs: []int{913100}, Paths: []string{"/test/?"}}}, "/test/a", http.StatusOK},
+		{"by id", []topology.Exclusion{{IDs: []int{913100}, Reason: "test"}}, "/test", http.StatusOK},
+		{"by other id", []topology.Exclusion{{IDs: []int{942100}}}, "/test", http.StatusForbidden},
+		{"by path, matching", []topology.Exclusion{{IDs: []int{913100}, Paths: []string{"/upload", "/upload/*"}}}, "/upload/1", http.StatusOK},
+		{"by path, exact", []topology.Exclusion{{IDs: []int{913100}, Paths: []string{"/upload", "/upload/*"}}}, "/upload", http.StatusOK},
+		{"by path, other path", []topology.Exclusion{{IDs: []int{913100}, Paths: []string{"/upload/*"}}}, "/test", http.StatusForbidden},
+		{"by path, prefix is not a match", []topology.Exclusion{{IDs: []int{913100}, Paths: []string{"/upload/*"}}}, "/uploads", http.StatusForbidden},
+		{"by path, one char", []topology.Exclusion{{IDs: []int{913100}, Paths: []string{"/test/?"}}}, "/test/a", http.StatusOK},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newStack(t, Config{Exclusions: tt.exclusions})
+			s := newStack(t, shipped(func(w *topology.WAF) { w.Exclusions = tt.exclusions }))
 			if rec := s.do(t, request{target: tt.target, header: scanner}); rec.Code != tt.want {
 				t.Errorf("status %d, want %d", rec.Code, tt.want)
 			}
@@ -160,7 +180,7 @@ func TestExclusions(t *testing.T) {
 // TestCVE202529914: a path starting with "//" must not hide its query string from the rules
 // (Coraza < 3.3.3 parsed it as a scheme-relative URL, the path as a host).
 func TestCVE202529914(t *testing.T) {
-	s := newStack(t, Config{})
+	s := newStack(t, shipped())
 	for _, target := range []string{
 		"//test?id=1%27%20OR%20%271%27%3D%271",
 		"//evil.example/test?x=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
@@ -175,25 +195,30 @@ func TestCVE202529914(t *testing.T) {
 	}
 }
 
+// TestConfigErrors: New refuses a WAF that topology's validation refuses (the one set of
+// rules, run again for values built in Go), naming the key.
 func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name string
-		cfg  Config
+		f    func(w *topology.WAF)
 		want string
 	}{
-		{"mode", Config{Mode: "drop"}, "mode"},
-		{"paranoia", Config{ParanoiaLevel: 5}, "paranoia"},
-		{"threshold", Config{AnomalyThreshold: -1}, "anomaly threshold"},
-		{"rate limit", Config{RateLimit: RateLimit{Limit: 9}}, "at least 10"},
-		{"rate window", Config{RateLimit: RateLimit{Limit: 10, Window: 90e9}}, "60s, 120s, 300s or 600s"},
-		{"cidr", Config{Allow: []string{"10.0.0.0/33"}}, "allow[0]"},
-		{"host bits", Config{Block: []string{"2001:db8::1/32"}}, "write 2001:db8::/32"},
-		{"exclusion ids", Config{Exclusions: []Exclusion{{}}}, "no rule IDs"},
-		{"exclusion path", Config{Exclusions: []Exclusion{{IDs: []int{1}, Paths: []string{"test"}}}}, "must start with"},
+		{"mode", func(w *topology.WAF) { w.Mode = "drop" }, "waf.mode"},
+		{"paranoia", func(w *topology.WAF) { w.ParanoiaLevel = 5 }, "waf.paranoiaLevel"},
+		{"threshold", func(w *topology.WAF) { w.AnomalyThreshold = -1 }, "waf.anomalyThreshold"},
+		{"rate limit", func(w *topology.WAF) { w.RateLimit.Limit = 9 }, "waf.rateLimit.limit"},
+		{"rate window", func(w *topology.WAF) { w.RateLimit.Window = 90e9 }, "60s, 120s, 300s or 600s"},
+		{"oversize", func(w *topology.WAF) { w.Body.JSON.Oversize = "DROP" }, "waf.body.json.oversize"},
+		{"inspect limit", func(w *topology.WAF) { w.Body.Upload.InspectLimit = 0 }, "waf.body.upload.inspectLimit"},
+		{"cidr", func(w *topology.WAF) { w.IPSets.Allow = []string{"10.0.0.0/33"} }, "allow[0]"},
+		{"host bits", func(w *topology.WAF) { w.IPSets.Block = []string{"2001:db8::1/32"} }, "write 2001:db8::/32"},
+		{"exclusion ids", func(w *topology.WAF) { w.Exclusions = []topology.Exclusion{{}} }, "at least one rule ID"},
+		{"exclusion path", func(w *topology.WAF) { w.Exclusions = []topology.Exclusion{{IDs: []int{1}, Paths: []string{"test"}}} }, "ALB path pattern"},
+		{"zero value", func(w *topology.WAF) { *w = topology.WAF{} }, "waf.mode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.cfg, nil)
+			_, err := New(shipped(tt.f), nil)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want one containing %q", err, tt.want)
 			}
@@ -206,9 +231,11 @@ func TestConfigErrors(t *testing.T) {
 // and Report tells the edge what happened.
 func TestEdgeRequestID(t *testing.T) {
 	var reported []string
-	w, err := New(Config{Report: func(r *http.Request, action, rule string) {
+	cfg := shipped()
+	cfg.Report = func(r *http.Request, action, rule string) {
 		reported = append(reported, action+" "+rule)
-	}}, nil)
+	}
+	w, err := New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +247,7 @@ func TestEdgeRequestID(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusForbidden || p["request_id"] != "edge-id-1" {
 		t.Fatalf("status %d problem %s", rec.Code, rec.Body)
 	}
-	if len(reported) != 1 || reported[0] != "BLOCK 949110" {
+	if len(reported) != 1 || reported[0] != "BLOCK 942100 SQL Injection Attack Detected via libinjection; 949110 Inbound Anomaly Score Exceeded (Total Score: 5)" {
 		t.Errorf("reported %v", reported)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/decagon/decagon/internal/topology"
 	"github.com/decagon/decagon/internal/waf"
 	"github.com/decagon/decagon/internal/web"
 )
@@ -39,9 +40,10 @@ func main() {
 		out = io.Discard
 	}
 	logger := slog.New(slog.NewJSONHandler(out, nil))
-	w, err := waf.New(waf.Config{
-		RateLimit: waf.RateLimit{Limit: 2_000_000_000, Window: 5 * time.Minute},
-	}, logger)
+	// decagon.yaml's defaults, with a rate-based rule the load cannot reach.
+	settings := topology.DefaultWAF()
+	settings.RateLimit.Limit = 2_000_000_000
+	w, err := waf.New(waf.Config{WAF: settings}, logger)
 	if err != nil {
 		log.Fatal(err)
 	}
