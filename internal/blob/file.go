@@ -2,6 +2,7 @@ package blob
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,7 +47,12 @@ func openFile(u *url.URL, opts Options) (*Bucket, error) {
 	// NoTempDir: temporary files go beside their object, so the final rename never crosses a
 	// file system (os.TempDir often is another one). A crash can strand a *.tmp file; ValidKey
 	// keeps such names out of the key space.
-	gb, err := fileblob.OpenBucket(dir, &fileblob.Options{DirFileMode: 0o700, NoTempDir: true})
+	//
+	// MetadataDontWrite: fileblob's own sidecar writer hashes every byte with MD5 (its Attributes
+	// report it; nothing here reads it) and writes the sidecar without fsync. prepareWrite writes
+	// the sidecar itself, in the format fileblob reads, so the write path is one pass over the
+	// bytes; reads still take the content type from the sidecar.
+	gb, err := fileblob.OpenBucket(dir, &fileblob.Options{DirFileMode: 0o700, NoTempDir: true, Metadata: fileblob.MetadataDontWrite})
 	if err != nil {
 		return nil, err
 	}
@@ -74,9 +80,10 @@ func parsePublicURL(raw string) (*url.URL, error) {
 func (f *fileBackend) String() string { return "file://" + f.dir }
 
 // prepareWrite makes the write durable, which fileblob alone does not: it renames its temporary
-// file into place without fsync. Before Close we fsync the temporary file's data; after Close
-// (rename done) the sidecar with the content type and every directory from the object's up to
-// the root, so the new names survive a crash too.
+// file into place without fsync. Before Close (the rename) we fsync the temporary file's data
+// once — never per write — and put the sidecar with the content type in place, fsynced, so an
+// object never appears without it; after Close, every directory from the object's up to the
+// root, so the new names survive a crash too.
 func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func() error, func() error) {
 	var tmp *os.File
 	opts.BeforeWrite = func(as func(any) bool) error {
@@ -85,18 +92,23 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func
 		}
 		return nil
 	}
+	// A valid key is its own relative path: fileblob escapes none of its characters.
+	final := filepath.Join(f.dir, filepath.FromSlash(key))
+	ct, ifNotExist := opts.ContentType, opts.IfNotExist
 	before := func() error {
 		if err := tmp.Sync(); err != nil {
 			return fmt.Errorf("fsync: %w", err)
 		}
-		return nil
+		// fileblob checks again in Close; checking here too keeps a refused write from replacing
+		// the existing object's sidecar.
+		if ifNotExist {
+			if _, err := os.Lstat(final); err == nil {
+				return fmt.Errorf("%w: %s", ErrExists, key)
+			}
+		}
+		return writeSidecar(final, ct)
 	}
 	after := func() error {
-		// A valid key is its own relative path: fileblob escapes none of its characters.
-		final := filepath.Join(f.dir, filepath.FromSlash(key))
-		if err := syncPath(final + ".attrs"); err != nil {
-			return err
-		}
 		for d := filepath.Dir(final); ; d = filepath.Dir(d) {
 			if err := syncPath(d); err != nil {
 				return err
@@ -107,6 +119,48 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func
 		}
 	}
 	return before, after
+}
+
+// sidecar is fileblob's attributes file (its xattrs type, same JSON names): fileblob reads the
+// content type from it. The MD5 it would hold is left out; fileblob then reports none.
+type sidecar struct {
+	CacheControl       string            `json:"user.cache_control"`
+	ContentDisposition string            `json:"user.content_disposition"`
+	ContentEncoding    string            `json:"user.content_encoding"`
+	ContentLanguage    string            `json:"user.content_language"`
+	ContentType        string            `json:"user.content_type"`
+	Metadata           map[string]string `json:"user.metadata"`
+	MD5                []byte            `json:"md5"`
+}
+
+// writeSidecar puts object+".attrs" in place durably: written to a temporary name, fsynced and
+// renamed, so an overwrite never leaves a torn sidecar (which would make the object unreadable).
+func writeSidecar(object, contentType string) error {
+	b, err := json.Marshal(sidecar{ContentType: contentType})
+	if err != nil {
+		return fmt.Errorf("sidecar: %w", err)
+	}
+	// The ".tmp" suffix keeps a stranded file out of the key space (ValidKey).
+	fd, err := os.CreateTemp(filepath.Dir(object), filepath.Base(object)+".attrs.*.tmp")
+	if err != nil {
+		return fmt.Errorf("sidecar: %w", err)
+	}
+	name := fd.Name()
+	_, err = fd.Write(append(b, '\n'))
+	if err == nil {
+		err = fd.Sync()
+	}
+	if cerr := fd.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(name, object+".attrs")
+	}
+	if err != nil {
+		_ = os.Remove(name)
+		return fmt.Errorf("sidecar %s: %w", object+".attrs", err)
+	}
+	return nil
 }
 
 // syncPath fsyncs a file or directory by name.
