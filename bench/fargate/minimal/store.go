@@ -26,7 +26,7 @@ func openStore(ctx context.Context, dbURL string) (store, error) {
 	case strings.HasPrefix(dbURL, "sqlite:"):
 		return openSQLite(strings.TrimPrefix(dbURL, "sqlite:"))
 	}
-	return nil, fmt.Errorf("database URL %q: want postgres:// or sqlite:", dbURL)
+	return nil, fmt.Errorf("database URL %q: want postgres://... or sqlite:PATH", dbURL)
 }
 
 const (
