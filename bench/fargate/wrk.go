@@ -58,7 +58,11 @@ func runWrk(dir, base, script string, d time.Duration, conns, threads int) (wrkR
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
-	s := string(out)
+	return parseWrk(string(out))
+}
+
+// parseWrk reads wrk's --latency report.
+func parseWrk(s string) (wrkResult, error) {
 	var r wrkResult
 	m := reRPS.FindStringSubmatch(s)
 	if m == nil {
