@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"os"
@@ -83,8 +84,10 @@ func (f *fileBackend) String() string { return "file://" + f.dir }
 // file into place without fsync. Before Close (the rename) we fsync the temporary file's data
 // once — never per write — and put the sidecar with the content type in place, fsynced, so an
 // object never appears without it; after Close, every directory from the object's up to the
-// root, so the new names survive a crash too.
-func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func() error, func() error) {
+// root, so the new names survive a crash too. When Close then fails (the context was cancelled
+// in between, or the rename failed), the sidecar that was there before is put back, so a failed
+// write leaves an existing object's content type as it was.
+func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks {
 	var tmp *os.File
 	opts.BeforeWrite = func(as func(any) bool) error {
 		if !as(&tmp) || tmp == nil {
@@ -95,6 +98,8 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func
 	// A valid key is its own relative path: fileblob escapes none of its characters.
 	final := filepath.Join(f.dir, filepath.FromSlash(key))
 	ct, ifNotExist := opts.ContentType, opts.IfNotExist
+	var replaced bool   // the sidecar was written
+	var previous []byte // the sidecar it replaced; nil if there was none
 	before := func() error {
 		if err := tmp.Sync(); err != nil {
 			return fmt.Errorf("fsync: %w", err)
@@ -106,7 +111,19 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func
 				return fmt.Errorf("%w: %s", ErrExists, key)
 			}
 		}
-		return writeSidecar(final, ct)
+		old, err := os.ReadFile(final + ".attrs")
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sidecar: %w", err)
+		}
+		b, err := json.Marshal(sidecar{ContentType: ct})
+		if err != nil {
+			return fmt.Errorf("sidecar: %w", err)
+		}
+		if err := writeAtomic(final+".attrs", append(b, '\n')); err != nil {
+			return err
+		}
+		replaced, previous = true, old
+		return nil
 	}
 	after := func() error {
 		for d := filepath.Dir(final); ; d = filepath.Dir(d) {
@@ -118,7 +135,20 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) (func
 			}
 		}
 	}
-	return before, after
+	failed := func() error {
+		switch {
+		case !replaced:
+			return nil
+		case previous == nil:
+			if err := os.Remove(final + ".attrs"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("remove sidecar: %w", err)
+			}
+			return nil
+		default:
+			return writeAtomic(final+".attrs", previous)
+		}
+	}
+	return writeHooks{beforeClose: before, afterClose: after, failedClose: failed}
 }
 
 // sidecar is fileblob's attributes file (its xattrs type, same JSON names): fileblob reads the
@@ -133,20 +163,16 @@ type sidecar struct {
 	MD5                []byte            `json:"md5"`
 }
 
-// writeSidecar puts object+".attrs" in place durably: written to a temporary name, fsynced and
-// renamed, so an overwrite never leaves a torn sidecar (which would make the object unreadable).
-func writeSidecar(object, contentType string) error {
-	b, err := json.Marshal(sidecar{ContentType: contentType})
+// writeAtomic puts a small file in place durably: written to a temporary name, fsynced and
+// renamed, so a crash or an overwrite never leaves a torn sidecar (which would make its object
+// unreadable). The ".tmp" suffix keeps a stranded temporary file out of the key space (ValidKey).
+func writeAtomic(name string, data []byte) error {
+	fd, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("sidecar: %w", err)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
-	// The ".tmp" suffix keeps a stranded file out of the key space (ValidKey).
-	fd, err := os.CreateTemp(filepath.Dir(object), filepath.Base(object)+".attrs.*.tmp")
-	if err != nil {
-		return fmt.Errorf("sidecar: %w", err)
-	}
-	name := fd.Name()
-	_, err = fd.Write(append(b, '\n'))
+	tmp := fd.Name()
+	_, err = fd.Write(data)
 	if err == nil {
 		err = fd.Sync()
 	}
@@ -154,11 +180,11 @@ func writeSidecar(object, contentType string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(name, object+".attrs")
+		err = os.Rename(tmp, name)
 	}
 	if err != nil {
-		_ = os.Remove(name)
-		return fmt.Errorf("sidecar %s: %w", object+".attrs", err)
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package blob_test
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +68,54 @@ func TestFileSidecar(t *testing.T) {
 	}
 	if st, err := b.Stat(ctx, "c"); err != nil || st.ContentType != "text/plain" || st.Size != 2 {
 		t.Errorf("Stat(c) = %+v, %v", st, err)
+	}
+}
+
+// cancelAtEOF returns its data with io.EOF and cancels the write's context in the same call, so
+// Put gets to its pre-close step (the sidecar is written) and the writer's Close then fails.
+type cancelAtEOF struct {
+	data   string
+	cancel context.CancelFunc
+}
+
+func (r *cancelAtEOF) Read(p []byte) (int, error) {
+	r.cancel()
+	return copy(p, r.data), io.EOF
+}
+
+// TestFileFailedCloseKeepsSidecar: a write that fails at Close leaves what was there: the
+// existing object's content type, or no sidecar at all.
+func TestFileFailedCloseKeepsSidecar(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	b, err := blob.Open(context.Background(), "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := b.Put(context.Background(), "old", strings.NewReader("old"), blob.PutOptions{ContentType: "text/plain"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"old", "new"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := b.Put(ctx, key, &cancelAtEOF{data: "replacement", cancel: cancel}, blob.PutOptions{ContentType: "application/json"})
+		cancel()
+		if err == nil {
+			t.Fatalf("Put(%s) with the context cancelled at EOF succeeded", key)
+		}
+	}
+	if st, err := b.Stat(context.Background(), "old"); err != nil || st.ContentType != "text/plain" || st.Size != 3 {
+		t.Errorf("Stat(old) after a failed overwrite = %+v, %v; want text/plain, 3 bytes", st, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "old,old.attrs" {
+		t.Errorf("files on disk %v, want old and old.attrs only", names)
 	}
 }
