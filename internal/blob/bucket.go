@@ -28,13 +28,22 @@ type Bucket struct {
 
 // backend is what differs between S3 and the directory; everything else goes through gocloud.
 type backend interface {
-	// prepareWrite adjusts the options of one write and returns hooks that run, on success
-	// only, right before and right after the gocloud writer's Close.
-	prepareWrite(key string, opts *gcblob.WriterOptions) (beforeClose, afterClose func() error)
+	// prepareWrite adjusts the options of one write and returns its hooks.
+	prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks
 	sign(ctx context.Context, key string, o SignOptions, now time.Time) (SignedURL, error)
 	ping(ctx context.Context) error
 	signedHandler(b *Bucket, prefix string) http.Handler
 	String() string
+}
+
+// writeHooks run around the gocloud writer's Close of one write; nil ones are skipped.
+type writeHooks struct {
+	// beforeClose runs right before Close when everything was copied; an error aborts the write.
+	beforeClose func() error
+	// afterClose runs after a successful Close; an error removes the object again.
+	afterClose func() error
+	// failedClose runs after beforeClose succeeded and Close then failed, to undo beforeClose.
+	failedClose func() error
 }
 
 // Attrs describe a stored object.
@@ -88,14 +97,14 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	opts := &gcblob.WriterOptions{ContentType: ct, IfNotExist: o.IfNotExist}
-	beforeClose, afterClose := b.backend.prepareWrite(key, opts)
+	hooks := b.backend.prepareWrite(key, opts)
 	w, err := b.bucket.NewWriter(wctx, key, opts)
 	if err != nil {
 		return 0, fmt.Errorf("blob: put %s: %w", key, mapError(err))
 	}
 	n, err := copyLimited(wctx, w, r, o.MaxSize)
-	if err == nil && beforeClose != nil {
-		err = beforeClose()
+	if err == nil && hooks.beforeClose != nil {
+		err = hooks.beforeClose()
 	}
 	if err != nil {
 		cancel()
@@ -106,10 +115,15 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		return n, fmt.Errorf("blob: put %s: %w", key, err)
 	}
 	if err := w.Close(); err != nil {
+		if hooks.failedClose != nil {
+			if ferr := hooks.failedClose(); ferr != nil {
+				b.logger.Error("blob: undo after failed close", "key", key, "backend", b.backend.String(), "err", ferr)
+			}
+		}
 		return n, fmt.Errorf("blob: put %s: %w", key, mapError(err))
 	}
-	if afterClose != nil {
-		if err := afterClose(); err != nil {
+	if hooks.afterClose != nil {
+		if err := hooks.afterClose(); err != nil {
 			// The object is in place but not known durable: take it out again rather than
 			// acknowledge it, so that "error" keeps meaning "no object".
 			dctx, dcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -92,7 +92,7 @@ func (s *s3Backend) String() string { return "s3://" + s.name }
 
 // prepareWrite swaps in a transfer manager configured as the constants above say; s3blob
 // exposes its own through BeforeWrite only as a pointer, so the value is replaced in place.
-func (s *s3Backend) prepareWrite(_ string, opts *gcblob.WriterOptions) (func() error, func() error) {
+func (s *s3Backend) prepareWrite(_ string, opts *gcblob.WriterOptions) writeHooks {
 	opts.BeforeWrite = func(as func(any) bool) error {
 		var tm *transfermanager.Client
 		if !as(&tm) || tm == nil {
@@ -107,7 +107,7 @@ func (s *s3Backend) prepareWrite(_ string, opts *gcblob.WriterOptions) (func() e
 		})
 		return nil
 	}
-	return nil, nil
+	return writeHooks{}
 }
 
 func (s *s3Backend) sign(ctx context.Context, key string, o SignOptions, now time.Time) (SignedURL, error) {
