@@ -140,6 +140,10 @@ func checkService(t *testing.T, s *synthesized, name string) {
 			t.Errorf("environment lacks %s: %s", key, env)
 		}
 	}
+	// The services accept the people's and the machine client's tokens, as the authorizer does.
+	if ids := js(envValue(container, "DECAGON_AUTH_CLIENT_ID")); strings.Count(ids, `"Ref":`) != 2 || !strings.Contains(ids, "Fn::Join") {
+		t.Errorf("DECAGON_AUTH_CLIENT_ID names not both app clients: %s", ids)
+	}
 	if strings.Contains(strings.ToLower(env), "password") || strings.Contains(env, "resolve:secretsmanager") {
 		t.Errorf("environment holds a password: %s", env)
 	}
@@ -314,4 +318,15 @@ func TestThirdService(t *testing.T) {
 	if mon != 2 {
 		t.Errorf("%d monitoring alarms for reports (CPU, memory; 5XX and unhealthy hosts are its deployment alarms), want 2", mon)
 	}
+}
+
+// envValue returns the Value of the container environment variable name, or nil.
+func envValue(container map[string]any, name string) any {
+	list, _ := container["Environment"].([]any)
+	for _, e := range list {
+		if m, ok := e.(map[string]any); ok && m["Name"] == name {
+			return m["Value"]
+		}
+	}
+	return nil
 }

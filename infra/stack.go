@@ -63,7 +63,10 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 		"DECAGON_DATABASE_URL": jsii.String(fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=require",
 			dbUser, *db.DbInstanceEndpointAddress(), *db.DbInstanceEndpointPort(), dbName)),
 		"DECAGON_AUTH_ISSUER":    a.Identity.Pool.UserPoolProviderUrl(),
-		"DECAGON_AUTH_CLIENT_ID": a.Identity.Client.UserPoolClientId(),
+		// Both app clients: the services check client_id of access tokens (defense in depth), and
+		// machine callers' tokens carry the machine client's.
+		"DECAGON_AUTH_CLIENT_ID": awscdk.Fn_Join(jsii.String(","), &[]*string{
+			a.Identity.Client.UserPoolClientId(), a.Identity.Machine.UserPoolClientId()}),
 		"DECAGON_CLOUDWATCH_EMF": jsii.String("true"),
 	}
 	secrets := map[string]awsecs.Secret{

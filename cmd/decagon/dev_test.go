@@ -229,7 +229,7 @@ func TestDevTokens(t *testing.T) {
 		{"no signature", parts[0] + "." + parts[1] + "."},
 		{"alg none", "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + parts[1] + "."},
 		{"wrong issuer", s.token("--issuer", "http://127.0.0.1:1/_idp")},
-		{"access token on an id route", s.token("--type", "access")},
+		{"id token on a scoped route", s.token("--type", "id")},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -16,9 +16,9 @@ prints one line per check and exits 1 when any fails. What it creates, it delete
 
   decagon verify --url http://127.0.0.1:8080 --token "$(decagon token)" \
                  --token-other "$(decagon token --user bob)"
-  decagon verify --url https://API.execute-api.REGION.amazonaws.com/Test --token "$ID_TOKEN"
+  decagon verify --url https://API.execute-api.REGION.amazonaws.com/Test --token "$TOKEN"
 
-Tokens: locally 'decagon token'; deployed, a Cognito user pool ID token (see infra/README.md).
+Tokens: locally 'decagon token'; deployed, a Cognito access token (see infra/README.md).
 Without --token, the token is read from $TOKEN.`
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {

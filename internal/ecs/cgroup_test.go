@@ -101,7 +101,9 @@ func TestTaskLimits(t *testing.T) {
 	peak := 0.0
 	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
 		for _, ts := range s.Status().Tasks {
-			peak = max(peak, *ts.CPUPercent)
+			if ts.CPUPercent != nil { // a task just replaced has no reading yet
+				peak = max(peak, *ts.CPUPercent)
+			}
 		}
 	}
 	if err := os.Remove(burn); err != nil {

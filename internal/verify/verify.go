@@ -16,7 +16,7 @@ type Config struct {
 	// URL is the stage's base URL: http://127.0.0.1:8080 for decagon dev, or the invoke URL
 	// https://{api}.execute-api.{region}.amazonaws.com/Test of a deployed stage.
 	URL string
-	// Token is a valid token of a user (an ID token: `decagon token`, or Cognito's IdToken).
+	// Token is a valid token of a user (an access token: `decagon token`, or Cognito's AccessToken).
 	Token string
 	// OtherToken, when set, is another user's token: it must see none of Token's records.
 	OtherToken string
@@ -51,7 +51,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		return Result{}, fmt.Errorf("verify: --url %q: want http(s)://host[:port][/stage]", cfg.URL)
 	}
 	if cfg.Token == "" {
-		return Result{}, errors.New("verify: a token is needed (decagon token, or a Cognito ID token)")
+		return Result{}, errors.New("verify: a token is needed (decagon token, or a Cognito access token)")
 	}
 	routes, err := loadRoutes()
 	if err != nil {
