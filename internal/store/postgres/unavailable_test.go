@@ -33,7 +33,7 @@ func calls(ctx context.Context, db *postgres.DB) map[string]error {
 	_, _, list := db.Tests().List(ctx, listing.Request{Owner: "alice", Limit: 10})
 	del := db.Tests().Delete(ctx, rec.ID, "alice")
 	_, purge := db.Tests().PurgeIdempotencyKeys(ctx, now)
-	up := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "f", ContentType: "text/plain", Status: uploads.StatusPending, CreatedAt: now}
+	up := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "f", ContentType: "text/plain", Status: uploads.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	upCreate := db.Uploads().Create(ctx, up)
 	_, upGet := db.Uploads().Get(ctx, up.ID, "alice")
 	_, _, upList := db.Uploads().List(ctx, listing.Request{Limit: 10})
