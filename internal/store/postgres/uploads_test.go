@@ -121,7 +121,10 @@ func TestUploadsQueryDeadline(t *testing.T) {
 		{"Create", func(ctx context.Context) error {
 			return s.Create(ctx, uploads.Upload{ID: uuid.NewString(), Owner: "a", Status: uploads.StatusPending, ExpiresAt: time.Now()})
 		}},
-		{"ClaimExpired", func(ctx context.Context) error { _, err := s.ClaimExpired(ctx, time.Now().Add(time.Hour), 10); return err }},
+		{"ClaimExpired", func(ctx context.Context) error {
+			_, err := s.ClaimExpired(ctx, time.Now().Add(time.Hour), 10)
+			return err
+		}},
 		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, id, ""); return err }},
 		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, listing.Request{Limit: 1}); return err }},
 		{"Complete", func(ctx context.Context) error { _, err := s.Complete(ctx, id, "a", "a/b", 0, sha); return err }},
