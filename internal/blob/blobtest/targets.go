@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +45,10 @@ type Target struct {
 	// tmpfs over it, which hides the objects written before; it skips t when mounting is not
 	// permitted.
 	Outage func(t testing.TB) (kind string, end func())
+	// Route, for the file backend, sends the requests for its signed URLs (PublicURL) to h
+	// instead of the bucket's own SignedHandler: a test mounts the service that serves them in
+	// production. Nil for S3, which serves its own.
+	Route func(h http.Handler)
 }
 
 // SignedPrefix is where NewFile mounts the bucket's SignedHandler.
@@ -86,7 +91,10 @@ func NewFile(t testing.TB) Target {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(SignedPrefix, b.SignedHandler(SignedPrefix, nil))
-	srv.Config.Handler = mux
+	var route atomic.Pointer[http.Handler]
+	var h http.Handler = mux
+	route.Store(&h)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*route.Load()).ServeHTTP(w, r) })
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -117,7 +125,8 @@ func NewFile(t testing.TB) Target {
 		fill(t, dir)
 		return OutageFull, end
 	}
-	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage}
+	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage,
+		Route: func(h http.Handler) { route.Store(&h) }}
 }
 
 // Credentials and region of the in-process S3 server.
