@@ -3,7 +3,9 @@
 // store. It holds the Upload type and its statuses, the Store interface every backend
 // implements, the service's limits, where an upload's bytes live and the rules for file names
 // and content types. Small files come straight through the API; large ones go straight to the
-// object store with a presigned PUT. The HTTP adapter is uploadsapi.
+// object store with a presigned PUT. The Reaper removes the presigned uploads nobody completed,
+// and the tombstones of deleted ones, with their objects, once their URL has expired: no object
+// outlives its row. The HTTP adapter is uploadsapi.
 //
 // It may import the root package decagon, internal/listing and the standard library; never
 // net/http (content sniffing is the adapter's), internal/problem, internal/web or internal/blob.
