@@ -187,6 +187,10 @@ func TestTerminatedBackendIsUnavailable(t *testing.T) {
 	u, _ := url.Parse(real)
 	q := u.Query()
 	q.Set("pool_max_conns", "1")
+	// Named, so that only this pool's connection is terminated: the database is shared with
+	// every other test running at the same time.
+	app := "terminated-" + uuid.NewString()[:8]
+	q.Set("application_name", app)
 	u.RawQuery = q.Encode()
 	db := openDB(t, u.String())
 	if _, err := db.Tests().Get(t.Context(), uuid.NewString(), "alice"); !errors.Is(err, decagon.ErrNotFound) {
@@ -197,10 +201,9 @@ func TestTerminatedBackendIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(context.Background())
-	// The pool's one idle connection is the only other one with this schema on its search path.
+	// The pool's one idle connection is the only one with this application name.
 	tag, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = '' AND backend_type = 'client backend'
-		AND query LIKE '%FROM tests WHERE test_id%'`)
+		WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = $1 AND backend_type = 'client backend'`, app)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("terminate the pool's connection: %v, %d rows", err, tag.RowsAffected())
 	}
