@@ -19,6 +19,8 @@ const (
 	// DefaultReapBatch bounds the uploads one pass removes, so a backlog is worked off over
 	// several passes instead of one long one.
 	DefaultReapBatch = 100
+	// objectTimeout bounds the removal of one object.
+	objectTimeout = 30 * time.Second
 )
 
 // Objects is what the reaper needs of the object store. Deleting a missing object must return
@@ -67,7 +69,12 @@ func (r *Reaper) Pass(ctx context.Context) (ReapStats, error) {
 	st.Claimed = len(items)
 	var errs []error
 	for _, u := range items {
-		if err := r.Objects.Delete(ctx, ObjectKey(u.Owner, u.ID)); err != nil {
+		// Each removal gets its own deadline: the loop's context lives as long as the service,
+		// and a store that hangs must not stop the reaper for good.
+		octx, cancel := context.WithTimeout(ctx, objectTimeout)
+		err := r.Objects.Delete(octx, ObjectKey(u.Owner, u.ID))
+		cancel()
+		if err != nil {
 			errs = append(errs, fmt.Errorf("reap upload %s: delete object: %w", u.ID, err))
 			continue
 		}
