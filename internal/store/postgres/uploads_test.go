@@ -184,3 +184,11 @@ func TestUploadsMigrate00003(t *testing.T) {
 		t.Errorf("expires_at %s, want %s", got[0].ExpiresAt, want)
 	}
 }
+
+// TestUploadsKill9: every acknowledged create, completion and delete (tombstone) of an upload
+// survives SIGKILL.
+func TestUploadsKill9(t *testing.T) {
+	url := pgtest.URL(t)
+	openDB(t, url)
+	storetest.RunUploadsCrashTest(t, []string{crashURLEnv + "=" + url}, func(t *testing.T) uploads.Store { return openDB(t, url).Uploads() })
+}

@@ -141,3 +141,11 @@ func TestUploadsMigrate00003(t *testing.T) {
 		t.Errorf("expires_at %s, want %s", got[0].ExpiresAt, want)
 	}
 }
+
+// TestUploadsKill9: every acknowledged create, completion and delete (tombstone) of an upload
+// survives SIGKILL.
+func TestUploadsKill9(t *testing.T) {
+	path := tempPath(t)
+	openDB(t, path)
+	storetest.RunUploadsCrashTest(t, []string{crashPathEnv + "=" + path}, func(t *testing.T) uploads.Store { return openDB(t, path).Uploads() })
+}
