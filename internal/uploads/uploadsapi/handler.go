@@ -1,7 +1,9 @@
 // Package uploadsapi is the HTTP adapter of internal/uploads: the /upload routes of
 // api/openapi.yaml, multipart and raw direct uploads, content sniffing, presigned PUTs and
-// signed downloads. Its handlers return errors (decagon errors or problems); web.WriteError
-// answers them, so no detail here is ever built from an error's text.
+// signed downloads; it refuses the directory store's signed PUTs for uploads that are gone
+// (gate.go) and runs the reaper of abandoned ones (ReapLoop). Its handlers return errors
+// (decagon errors or problems); web.WriteError answers them, so no detail here is ever built
+// from an error's text.
 //
 // It may import internal/uploads, internal/listing, internal/blob, internal/service,
 // internal/web, internal/problem and the standard library; never internal/store, internal/edge
