@@ -32,7 +32,7 @@ type backend interface {
 	prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks
 	sign(ctx context.Context, key string, o SignOptions, now time.Time) (SignedURL, error)
 	ping(ctx context.Context) error
-	signedHandler(b *Bucket, prefix string) http.Handler
+	signedHandler(b *Bucket, prefix string, gate PutGate) http.Handler
 	String() string
 }
 
@@ -80,8 +80,10 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 //
 // When Put returns an error — ErrTooLarge, an error reading r, ctx cancelled, a store error —
 // no object was created (an existing object at key is left as it was). When it returns nil the
-// object is durable.
-func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions) (int64, error) {
+// object is durable. A store error a client can retry carries decagon.EUnavailable, a full
+// disk decagon.EInsufficientStorage (see classify).
+func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions) (_ int64, err error) {
+	defer func() { err = classify(err) }()
 	if err := ValidKey(key); err != nil {
 		return 0, err
 	}
@@ -163,7 +165,7 @@ func copyLimited(ctx context.Context, dst io.Writer, src io.Reader, limit int64)
 			return total, nil
 		}
 		if rerr != nil {
-			return total, fmt.Errorf("read source: %w", rerr)
+			return total, &sourceError{rerr}
 		}
 	}
 }
@@ -242,7 +244,8 @@ func (b *Bucket) Close() error { return b.bucket.Close() }
 // String names the backend ("s3://bucket" or "file:///dir") for logs.
 func (b *Bucket) String() string { return b.backend.String() }
 
-// mapError turns gocloud's error codes into this package's sentinels, keeping the original.
+// mapError turns gocloud's error codes into this package's sentinels, and a store failure
+// into its decagon code (classify), keeping the original.
 func mapError(err error) error {
 	switch gcerrors.Code(err) {
 	case gcerrors.NotFound:
@@ -250,7 +253,7 @@ func mapError(err error) error {
 	case gcerrors.FailedPrecondition:
 		return fmt.Errorf("%w: %w", ErrExists, err)
 	}
-	return err
+	return classify(err)
 }
 
 // normalizeContentType checks ct is a media type and returns it in canonical form.

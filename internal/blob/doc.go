@@ -18,7 +18,12 @@
 //     its sidecar and the directory entries are fsynced before Put returns).
 //   - Delete is idempotent: deleting a missing key returns nil.
 //   - A signed PUT is bound to its key, content type, exact length (see SignOptions) and expiry,
-//     and creates the object at most once.
+//     and creates the object at most once. On the file backend the key's owner can also refuse
+//     a genuine one (PutGate), before and after the write.
+//   - A store failure a client can retry (an I/O error of the directory's disk, S3 unreachable
+//     or answering 5xx/429, the store's own timeout) carries decagon.EUnavailable, a full disk
+//     decagon.EInsufficientStorage; the signed handler answers them 503 with Retry-After and
+//     507, never 500 (errors.go). The conformance suite's Outage case checks both backends.
 package blob
 
 import (

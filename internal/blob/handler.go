@@ -1,15 +1,25 @@
 package blob
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/decagon/decagon/internal/problem"
 )
+
+// PutGate lets the owner of the keys refuse a signed PUT whose token is genuine: the uploads
+// service refuses one for an upload deleted or reaped since its URL was signed. It is asked
+// twice: once the token is verified, before the body is read; and once the object is stored,
+// because the upload may have gone while the body streamed in — an error then removes the
+// object again, so a refused PUT never leaves one. Its error is answered through problem.From
+// (a decagon error's code decides the status; give it a client message).
+type PutGate func(ctx context.Context, key string) error
 
 // SignedHandler returns the handler that serves the file backend's signed URLs: mount it so
 // that requests for Options.PublicURL + key reach it with r.URL.Path == prefix + key (for
@@ -21,22 +31,26 @@ import (
 //     running uploaded content on the API's origin. Range is not supported.
 //   - PUT streams the body into the store: the Content-Type must be the signed one (403), the
 //     body exactly the signed length (413 if longer, 400 if shorter), and the object must not
-//     exist yet (412). 200 on success; on any failure nothing is stored.
+//     exist yet (412); gate, when not nil, must admit it before and after (see PutGate). 200 on
+//     success; on any failure nothing is stored.
 //
-// Errors are application/problem+json. For an S3 bucket, whose presigned URLs point at S3, the
-// handler answers 404 to everything, so mounting it unconditionally is harmless.
-func (b *Bucket) SignedHandler(prefix string) http.Handler {
-	return b.backend.signedHandler(b, prefix)
+// A store failure the client can retry is a 503 with Retry-After, a full disk a 507; never a
+// 500. Errors are application/problem+json. For an S3 bucket, whose presigned URLs point at S3,
+// the handler answers 404 to everything, so mounting it unconditionally is harmless (S3 cannot
+// ask a gate: see the uploads reaper for what replaces it there).
+func (b *Bucket) SignedHandler(prefix string, gate PutGate) http.Handler {
+	return b.backend.signedHandler(b, prefix, gate)
 }
 
-func (f *fileBackend) signedHandler(b *Bucket, prefix string) http.Handler {
-	return &signedHandler{b: b, signer: f.signer, prefix: prefix}
+func (f *fileBackend) signedHandler(b *Bucket, prefix string, gate PutGate) http.Handler {
+	return &signedHandler{b: b, signer: f.signer, prefix: prefix, gate: gate}
 }
 
 type signedHandler struct {
 	b      *Bucket
 	signer *URLSigner
 	prefix string
+	gate   PutGate
 }
 
 func (h *signedHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -87,8 +101,7 @@ func (h *signedHandler) get(w http.ResponseWriter, r *http.Request, key string, 
 		return
 	}
 	if err != nil {
-		h.b.logger.Error("blob: signed GET", "key", key, "err", err)
-		writeProblem(w, problem.New(http.StatusInternalServerError, "internal error"))
+		h.storeFailed(w, "GET", key, err)
 		return
 	}
 	defer rd.Close()
@@ -129,8 +142,27 @@ func (h *signedHandler) put(w http.ResponseWriter, r *http.Request, key string, 
 		writeProblem(w, problem.Newf(http.StatusBadRequest, "body is %d bytes, signed for %d", r.ContentLength, g.ContentLength))
 		return
 	}
+	if h.gate != nil {
+		if err := h.gate(r.Context(), key); err != nil {
+			h.refused(w, key, err)
+			return
+		}
+	}
 	body := &exactReader{r: r.Body, want: g.ContentLength}
 	_, err := h.b.Put(r.Context(), key, body, PutOptions{ContentType: g.ContentType, MaxSize: g.ContentLength, IfNotExist: true})
+	if err == nil && h.gate != nil {
+		// Asked on a context of its own: a client that hangs up now must not leave the object
+		// unchecked.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 30*time.Second)
+		defer cancel()
+		if gerr := h.gate(ctx, key); gerr != nil {
+			if derr := h.b.Delete(ctx, key); derr != nil {
+				h.b.logger.Error("blob: remove object of a refused signed PUT", "key", key, "err", derr)
+			}
+			h.refused(w, key, gerr)
+			return
+		}
+	}
 	switch {
 	case err == nil:
 		w.WriteHeader(http.StatusOK)
@@ -144,9 +176,25 @@ func (h *signedHandler) put(w http.ResponseWriter, r *http.Request, key string, 
 		// The client went away; it will not read an answer.
 		h.b.logger.Debug("blob: signed PUT abandoned", "key", key, "err", err)
 	default:
-		h.b.logger.Error("blob: signed PUT", "key", key, "err", err)
-		writeProblem(w, problem.New(http.StatusInternalServerError, "internal error"))
+		h.storeFailed(w, "PUT", key, err)
 	}
+}
+
+// storeFailed answers a store error: 503 with Retry-After for a failure the client can retry,
+// 507 for a full disk (classify), 500 only for what is neither.
+func (h *signedHandler) storeFailed(w http.ResponseWriter, method, key string, err error) {
+	p := problem.From(err)
+	h.b.logger.Error("blob: signed "+method, "key", key, "status", p.Status, "err", err)
+	writeProblem(w, p)
+}
+
+// refused answers a gate's refusal.
+func (h *signedHandler) refused(w http.ResponseWriter, key string, err error) {
+	p := problem.From(err)
+	if p.Status >= 500 {
+		h.b.logger.Error("blob: signed PUT gate", "key", key, "status", p.Status, "err", err)
+	}
+	writeProblem(w, p)
 }
 
 var errShortBody = errors.New("body shorter than signed")

@@ -169,7 +169,7 @@ func (s *s3Backend) ping(ctx context.Context) error {
 
 // signedHandler: S3 serves its own presigned URLs, so there is nothing to serve here. The
 // handler answers 404 so that mounting it unconditionally is harmless.
-func (s *s3Backend) signedHandler(*Bucket, string) http.Handler {
+func (s *s3Backend) signedHandler(*Bucket, string, PutGate) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, problem.New(http.StatusNotFound, "signed URLs are served by the S3 bucket"))
 	})

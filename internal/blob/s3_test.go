@@ -92,7 +92,7 @@ func TestS3PresignDefaultChecksum(t *testing.T) {
 func TestS3SignedHandlerIsInert(t *testing.T) {
 	t.Parallel()
 	tg := blobtest.NewS3(t)
-	h := tg.Bucket.SignedHandler("/upload/_blob/")
+	h := tg.Bucket.SignedHandler("/upload/_blob/", nil)
 	for _, m := range []string{http.MethodGet, http.MethodPut} {
 		rec := newRecorder()
 		h.ServeHTTP(rec, mustRequest(t, m, "/upload/_blob/uploads/x?token=abc"))

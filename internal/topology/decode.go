@@ -62,6 +62,10 @@ func (d *decoder) value(path string, n *yaml.Node, v reflect.Value) {
 		d.duration(path, n, v)
 		return
 	}
+	if v.Type() == byteSizeType {
+		d.byteSize(path, n, v)
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.structValue(path, n, v)

@@ -87,6 +87,8 @@ type Service struct {
 	Deployment Deployment `yaml:"deployment"`
 	// Scaling holds the step scaling alarms and actions.
 	Scaling Scaling `yaml:"scaling"`
+	// Uploads holds the uploads service's settings (uploads.go).
+	Uploads Uploads `yaml:"uploads"`
 }
 
 // PathRule is one ALB listener rule: a priority (lower is evaluated first) and up to five path

@@ -142,6 +142,7 @@ func (v *validator) service(p string, s Service) {
 		v.errf(p+".deployment.maxPercent", "must exceed minHealthyPercent (%d) or no task can be replaced, got %d", s.Deployment.MinHealthyPercent, s.Deployment.MaxPercent)
 	}
 	v.scaling(p+".scaling", s.Scaling)
+	v.uploads(p+".uploads", s.Uploads)
 }
 
 func (v *validator) pattern(p, pat string) {

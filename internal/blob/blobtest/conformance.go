@@ -36,6 +36,7 @@ func Run(t *testing.T, newTarget func(t testing.TB) Target) {
 	t.Run("SignedPutRefused", func(t *testing.T) { t.Parallel(); testSignedPutRefused(t, newTarget) })
 	t.Run("SignedExpired", func(t *testing.T) { t.Parallel(); testSignedExpired(t, newTarget) })
 	t.Run("SignedTampered", func(t *testing.T) { t.Parallel(); testSignedTampered(t, newTarget) })
+	t.Run("Outage", func(t *testing.T) { t.Parallel(); testOutage(t, newTarget) })
 }
 
 func ctxT(t testing.TB) context.Context {

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,6 +39,16 @@ type Target struct {
 	// Residue lists everything the backend holds — objects, files, unfinished multipart
 	// uploads — so a test can check that a failed write left nothing behind.
 	Residue func(t testing.TB) []string
+	// Outage makes the backend fail as it does in production — the S3 endpoint goes down
+	// (OutageDown), the directory's disk fills up (OutageFull) — and returns which, and the
+	// function that ends the outage (also called by t.Cleanup). The directory's outage mounts a
+	// tmpfs over it, which hides the objects written before; it skips t when mounting is not
+	// permitted.
+	Outage func(t testing.TB) (kind string, end func())
+	// Route, for the file backend, sends the requests for its signed URLs (PublicURL) to h
+	// instead of the bucket's own SignedHandler: a test mounts the service that serves them in
+	// production. Nil for S3, which serves its own.
+	Route func(h http.Handler)
 }
 
 // SignedPrefix is where NewFile mounts the bucket's SignedHandler.
@@ -79,8 +90,11 @@ func NewFile(t testing.TB) Target {
 		t.Fatalf("open file bucket: %v", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle(SignedPrefix, b.SignedHandler(SignedPrefix))
-	srv.Config.Handler = mux
+	mux.Handle(SignedPrefix, b.SignedHandler(SignedPrefix, nil))
+	var route atomic.Pointer[http.Handler]
+	var h http.Handler = mux
+	route.Store(&h)
+	srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { (*route.Load()).ServeHTTP(w, r) })
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -105,7 +119,14 @@ func NewFile(t testing.TB) Target {
 		sort.Strings(out)
 		return out
 	}
-	return Target{Bucket: b, Advance: c.Advance, Residue: residue}
+	outage := func(t testing.TB) (string, func()) {
+		t.Helper()
+		end := MountTmpfs(t, dir, "1m", false)
+		fill(t, dir)
+		return OutageFull, end
+	}
+	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage,
+		Route: func(h http.Handler) { route.Store(&h) }}
 }
 
 // Credentials and region of the in-process S3 server.
@@ -128,7 +149,8 @@ func NewS3(t testing.TB) Target {
 	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
 	c := &clock{}
 	creds := aws.Credentials{AccessKeyID: s3KeyID, SecretAccessKey: s3Secret}
-	srv := httptest.NewServer(&presignVerifier{next: faker.Server(), creds: creds, region: s3Region, now: c.Now})
+	sw := &switchable{next: &presignVerifier{next: faker.Server(), creds: creds, region: s3Region, now: c.Now}}
+	srv := httptest.NewServer(sw)
 	provider := credentials.NewStaticCredentialsProvider(s3KeyID, s3Secret, "")
 	// request_checksum_calculation=when_required: gofakes3 does not understand the SDK's
 	// default aws-chunked uploads with trailing checksums (nor do several other S3 servers).
@@ -174,5 +196,11 @@ func NewS3(t testing.TB) Target {
 		sort.Strings(out)
 		return out
 	}
-	return Target{Bucket: b, Advance: c.Advance, Residue: residue}
+	outage := func(t testing.TB) (string, func()) {
+		sw.down.Store(true)
+		end := func() { sw.down.Store(false) }
+		t.Cleanup(end)
+		return OutageDown, end
+	}
+	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage}
 }

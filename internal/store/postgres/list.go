@@ -15,6 +15,7 @@ import (
 // query is one page of a table newest first: (created_at, id) descending, keyset after After.
 type query struct {
 	table, id, columns string
+	filter             string // a fixed condition rows must meet, or ""
 	owner              string // "" lists every owner
 	after              listing.Position
 	start              bool // true: from the newest, After is ignored
@@ -28,6 +29,9 @@ func listPage[T any](ctx context.Context, pool *pgxpool.Pool, l query, scan func
 	var where []string
 	var args []any
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	if l.filter != "" {
+		where = append(where, l.filter)
+	}
 	if l.owner != "" {
 		where = append(where, "owner = "+arg(l.owner))
 	}

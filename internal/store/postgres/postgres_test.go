@@ -17,6 +17,7 @@ import (
 	"github.com/decagon/decagon/internal/store/postgres"
 	"github.com/decagon/decagon/internal/store/postgres/pgtest"
 	"github.com/decagon/decagon/internal/store/storetest"
+	"github.com/decagon/decagon/internal/uploads"
 )
 
 // crashURLEnv tells the crash child which database to write to.
@@ -29,6 +30,13 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		return db.Tests(), nil
+	})
+	storetest.UploadsCrashChild(func(ctx context.Context) (uploads.Store, error) {
+		db, err := postgres.Open(ctx, os.Getenv(crashURLEnv))
+		if err != nil {
+			return nil, err
+		}
+		return db.Uploads(), nil
 	})
 	os.Exit(m.Run())
 }

@@ -33,7 +33,7 @@ func calls(ctx context.Context, db *postgres.DB) map[string]error {
 	_, _, list := db.Tests().List(ctx, listing.Request{Owner: "alice", Limit: 10})
 	del := db.Tests().Delete(ctx, rec.ID, "alice")
 	_, purge := db.Tests().PurgeIdempotencyKeys(ctx, now)
-	up := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "f", ContentType: "text/plain", Status: uploads.StatusPending, CreatedAt: now}
+	up := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "f", ContentType: "text/plain", Status: uploads.StatusPending, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	upCreate := db.Uploads().Create(ctx, up)
 	_, upGet := db.Uploads().Get(ctx, up.ID, "alice")
 	_, _, upList := db.Uploads().List(ctx, listing.Request{Limit: 10})
@@ -187,9 +187,9 @@ func TestTerminatedBackendIsUnavailable(t *testing.T) {
 	u, _ := url.Parse(real)
 	q := u.Query()
 	q.Set("pool_max_conns", "1")
-	// A name of its own, so the terminate below finds this pool's connection and no other
-	// test's (packages run their PostgreSQL tests at the same time).
-	app := "decagon-terminate-" + uuid.NewString()[:8]
+	// Named, so that only this pool's connection is terminated: the database is shared with
+	// every other test running at the same time.
+	app := "terminated-" + uuid.NewString()[:8]
 	q.Set("application_name", app)
 	u.RawQuery = q.Encode()
 	db := openDB(t, u.String())
@@ -201,8 +201,9 @@ func TestTerminatedBackendIsUnavailable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer admin.Close(context.Background())
+	// The pool's one idle connection is the only one with this application name.
 	tag, err := admin.Exec(t.Context(), `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-		WHERE pid <> pg_backend_pid() AND application_name = $1`, app)
+		WHERE pid <> pg_backend_pid() AND datname = current_database() AND application_name = $1 AND backend_type = 'client backend'`, app)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("terminate the pool's connection: %v, %d rows", err, tag.RowsAffected())
 	}

@@ -58,7 +58,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 	checkUploads := func(step string) {
 		t.Helper()
 		u := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "a.txt", ContentType: "text/plain",
-			Status: uploads.StatusPending, CreatedAt: time.Now()}
+			Status: uploads.StatusPending, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 		if err := db.Uploads().Create(ctx, u); err != nil {
 			t.Fatalf("%s: Create upload: %v", step, err)
 		}
@@ -68,8 +68,8 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 		if _, err := db.Tests().Get(ctx, old.ID, "alice"); err != nil {
 			t.Fatalf("%s: the tests record is gone: %v", step, err)
 		}
-		if v, err := p.GetDBVersion(ctx); err != nil || v != 2 {
-			t.Fatalf("%s: schema version %d, %v; want 2", step, v, err)
+		if v, err := p.GetDBVersion(ctx); err != nil || v != 3 {
+			t.Fatalf("%s: schema version %d, %v; want 3", step, v, err)
 		}
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -98,7 +98,7 @@ func TestUploadsQueryDeadline(t *testing.T) {
 	url := pgtest.URL(t)
 	s := openDB(t, url).Uploads()
 	id := uuid.NewString()
-	if err := s.Create(t.Context(), uploads.Upload{ID: id, Owner: "a", Status: uploads.StatusPending}); err != nil {
+	if err := s.Create(t.Context(), uploads.Upload{ID: id, Owner: "a", Status: uploads.StatusPending, ExpiresAt: time.Now().Add(time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
 	conn, err := pgx.Connect(t.Context(), url)
@@ -119,7 +119,11 @@ func TestUploadsQueryDeadline(t *testing.T) {
 		call func(ctx context.Context) error
 	}{
 		{"Create", func(ctx context.Context) error {
-			return s.Create(ctx, uploads.Upload{ID: uuid.NewString(), Owner: "a", Status: uploads.StatusPending})
+			return s.Create(ctx, uploads.Upload{ID: uuid.NewString(), Owner: "a", Status: uploads.StatusPending, ExpiresAt: time.Now()})
+		}},
+		{"ClaimExpired", func(ctx context.Context) error {
+			_, err := s.ClaimExpired(ctx, time.Now().Add(time.Hour), 10)
+			return err
 		}},
 		{"Get", func(ctx context.Context) error { _, err := s.Get(ctx, id, ""); return err }},
 		{"List", func(ctx context.Context) error { _, _, err := s.List(ctx, listing.Request{Limit: 1}); return err }},
@@ -140,4 +144,51 @@ func TestUploadsQueryDeadline(t *testing.T) {
 	if err := tx.Rollback(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestUploadsMigrate00003 (issue 11 item 3): a pending upload presigned before 00003 gets the
+// 15-minute expiry its URL had, so the reaper can remove it once abandoned.
+func TestUploadsMigrate00003(t *testing.T) {
+	url := pgtest.URL(t)
+	ctx := t.Context()
+	sqlDB, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sqlDB.Close() })
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatalf("migrate to 00002: %v", err)
+	}
+	id := uuid.NewString()
+	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO uploads (upload_id, owner, filename, content_type, size, status, created_at)
+		VALUES ($1, 'alice', 'a.pdf', 'application/pdf', 10, 'pending', '2031-03-04T05:06:07.123456Z')`, id); err != nil {
+		t.Fatal(err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Uploads().ClaimExpired(ctx, time.Date(2031, 3, 4, 5, 21, 7, 123457000, time.UTC), 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ClaimExpired = %v, %v; want the old pending upload", got, err)
+	}
+	if want := time.Date(2031, 3, 4, 5, 21, 7, 123456000, time.UTC); !got[0].ExpiresAt.Equal(want) {
+		t.Errorf("expires_at %s, want %s", got[0].ExpiresAt, want)
+	}
+}
+
+// TestUploadsKill9: every acknowledged create, completion and delete (tombstone) of an upload
+// survives SIGKILL.
+func TestUploadsKill9(t *testing.T) {
+	url := pgtest.URL(t)
+	openDB(t, url)
+	storetest.RunUploadsCrashTest(t, []string{crashURLEnv + "=" + url}, func(t *testing.T) uploads.Store { return openDB(t, url).Uploads() })
 }

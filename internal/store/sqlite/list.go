@@ -12,6 +12,7 @@ import (
 // query is one page of a table newest first: (created_at, id) descending, keyset after After.
 type query struct {
 	table, id, columns string
+	filter             string // a fixed condition rows must meet, or ""
 	owner              string // "" lists every owner
 	after              listing.Position
 	start              bool // true: from the newest, After is ignored
@@ -22,6 +23,9 @@ type query struct {
 func listPage[T any](ctx context.Context, db *sql.DB, l query, scan func(scanner) (T, error)) ([]T, bool, error) {
 	var where []string
 	var args []any
+	if l.filter != "" {
+		where = append(where, l.filter)
+	}
 	if l.owner != "" {
 		where = append(where, "owner = ?")
 		args = append(args, l.owner)

@@ -14,6 +14,7 @@ import (
 	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/store/sqlite"
 	"github.com/decagon/decagon/internal/store/storetest"
+	"github.com/decagon/decagon/internal/uploads"
 )
 
 // crashPathEnv tells the crash child which file to write to.
@@ -26,6 +27,13 @@ func TestMain(m *testing.M) {
 			return nil, err
 		}
 		return db.Tests(), nil
+	})
+	storetest.UploadsCrashChild(func(ctx context.Context) (uploads.Store, error) {
+		db, err := sqlite.Open(ctx, os.Getenv(crashPathEnv))
+		if err != nil {
+			return nil, err
+		}
+		return db.Uploads(), nil
 	})
 	os.Exit(m.Run())
 }

@@ -29,9 +29,12 @@ var _ uploads.Store = (*UploadsStore)(nil)
 func (db *DB) Uploads() *UploadsStore { return &UploadsStore{write: db.write, read: db.read} }
 
 const (
-	uploadColumns = "upload_id, owner, filename, content_type, size, sha256, status, created_at"
+	uploadColumns = "upload_id, owner, filename, content_type, size, sha256, status, created_at, expires_at"
 
-	insertUpload = `INSERT INTO uploads (` + uploadColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	insertUpload = `INSERT INTO uploads (` + uploadColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+	// live keeps tombstones out of everything a client can reach.
+	live = "deleted_at IS NULL"
 
 	// completeUpload is the statement PostgreSQL runs: a pending row takes the new values, an
 	// available one keeps its own. Here writers are serialized on one connection, so a second
@@ -41,7 +44,16 @@ const (
 			size         = CASE WHEN status = 'pending' THEN ?4 ELSE size END,
 			sha256       = CASE WHEN status = 'pending' THEN ?5 ELSE sha256 END,
 			status       = 'available'
-		WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)
+		WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2) AND ` + live + `
+		RETURNING ` + uploadColumns
+
+	// claimExpired tombstones the abandoned uploads and returns them with the tombstones whose
+	// URL has expired: the reaper's batch.
+	claimExpired = `UPDATE uploads SET deleted_at = coalesce(deleted_at, ?1)
+		WHERE upload_id IN (
+			SELECT upload_id FROM uploads
+			WHERE (status = 'pending' OR deleted_at IS NOT NULL) AND expires_at < ?2
+			ORDER BY expires_at LIMIT ?3)
 		RETURNING ` + uploadColumns
 )
 
@@ -58,8 +70,12 @@ func (s *UploadsStore) Create(ctx context.Context, u uploads.Upload) (err error)
 	if u.SHA256 != "" {
 		sha = u.SHA256
 	}
+	var exp any // nil stores NULL, for a direct upload
+	if !u.ExpiresAt.IsZero() {
+		exp = u.ExpiresAt.Format(contract.TimeLayout)
+	}
 	_, err = s.write.ExecContext(ctx, insertUpload, u.ID, u.Owner, u.Filename, u.ContentType, u.Size, sha, u.Status,
-		u.CreatedAt.Format(contract.TimeLayout))
+		u.CreatedAt.Format(contract.TimeLayout), exp)
 	if err != nil {
 		if e, ok := errors.AsType[*sqlite.Error](err); ok && e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
 			return fmt.Errorf("create upload: %w", contract.Duplicate("upload_id"))
@@ -79,7 +95,7 @@ func (s *UploadsStore) Get(ctx context.Context, id, owner string) (_ uploads.Upl
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
 	u, err := scanUpload(s.read.QueryRowContext(ctx,
-		"SELECT "+uploadColumns+" FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner))
+		"SELECT "+uploadColumns+" FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2) AND "+live, uid, owner))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return uploads.Upload{}, fmt.Errorf("get upload %s: %w", uid, decagon.ErrNotFound)
@@ -99,7 +115,7 @@ func (s *UploadsStore) List(ctx context.Context, p listing.Request) (_ []uploads
 	if empty {
 		return nil, false, nil
 	}
-	l := query{table: "uploads", id: "upload_id", columns: uploadColumns, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
+	l := query{table: "uploads", id: "upload_id", columns: uploadColumns, filter: live, owner: p.Owner, after: p.After, start: start, limit: p.Limit}
 	items, more, err := listPage(ctx, s.read, l, scanUpload)
 	if err != nil {
 		return nil, false, fmt.Errorf("list uploads: %w", err)
@@ -138,7 +154,9 @@ func (s *UploadsStore) Complete(ctx context.Context, id, owner, contentType stri
 	return u, nil
 }
 
-// Delete implements uploads.Store.
+// Delete implements uploads.Store. A presigned upload's row becomes a tombstone, a direct
+// upload's goes; expires_at never changes after Create, so the two statements cannot both miss
+// a row that exists, nor both hit it.
 func (s *UploadsStore) Delete(ctx context.Context, id, owner string) (err error) {
 	defer func() { err = classify(err) }()
 	uid, ok := contract.ID(id)
@@ -147,14 +165,75 @@ func (s *UploadsStore) Delete(ctx context.Context, id, owner string) (err error)
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
-	res, err := s.write.ExecContext(ctx, "DELETE FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner)
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{
+		{"UPDATE uploads SET deleted_at = ?3 WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2) AND " + live + " AND expires_at IS NOT NULL",
+			[]any{uid, owner, contract.Time(time.Now()).Format(contract.TimeLayout)}},
+		{"DELETE FROM uploads WHERE upload_id = ?1 AND (?2 = '' OR owner = ?2) AND " + live + " AND expires_at IS NULL",
+			[]any{uid, owner}},
+	} {
+		res, err := s.write.ExecContext(ctx, st.q, st.args...)
+		if err != nil {
+			return fmt.Errorf("delete upload %s: %w", uid, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("delete upload %s: %w", uid, err)
+		}
+		if n > 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("delete upload %s: %w", uid, decagon.ErrNotFound)
+}
+
+// ClaimExpired implements uploads.Store.
+func (s *UploadsStore) ClaimExpired(ctx context.Context, before time.Time, limit int) (_ []uploads.Upload, err error) {
+	defer func() { err = classify(err) }()
+	if err := contract.ReapLimit(limit); err != nil {
+		return nil, fmt.Errorf("claim expired uploads: %w", err)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	rows, err := s.write.QueryContext(ctx, claimExpired, contract.Time(time.Now()).Format(contract.TimeLayout),
+		contract.Time(before).Format(contract.TimeLayout), limit)
 	if err != nil {
-		return fmt.Errorf("delete upload %s: %w", uid, err)
+		return nil, fmt.Errorf("claim expired uploads: %w", err)
+	}
+	defer rows.Close()
+	var out []uploads.Upload
+	for rows.Next() {
+		u, err := scanUpload(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim expired uploads: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim expired uploads: %w", err)
+	}
+	return out, nil
+}
+
+// Purge implements uploads.Store.
+func (s *UploadsStore) Purge(ctx context.Context, id string) (err error) {
+	defer func() { err = classify(err) }()
+	uid, ok := contract.ID(id)
+	if !ok {
+		return fmt.Errorf("purge upload %q: %w", id, decagon.ErrNotFound)
+	}
+	ctx, cancel := contract.Context(ctx)
+	defer cancel()
+	res, err := s.write.ExecContext(ctx, "DELETE FROM uploads WHERE upload_id = ?1 AND deleted_at IS NOT NULL", uid)
+	if err != nil {
+		return fmt.Errorf("purge upload %s: %w", uid, err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete upload %s: %w", uid, err)
+		return fmt.Errorf("purge upload %s: %w", uid, err)
 	} else if n == 0 {
-		return fmt.Errorf("delete upload %s: %w", uid, decagon.ErrNotFound)
+		return fmt.Errorf("purge upload %s: %w", uid, decagon.ErrNotFound)
 	}
 	return nil
 }
@@ -162,15 +241,20 @@ func (s *UploadsStore) Delete(ctx context.Context, id, owner string) (err error)
 // scanUpload reads the columns in uploadColumns order.
 func scanUpload(row scanner) (uploads.Upload, error) {
 	var u uploads.Upload
-	var sha sql.NullString
+	var sha, exp sql.NullString
 	var created string
-	if err := row.Scan(&u.ID, &u.Owner, &u.Filename, &u.ContentType, &u.Size, &sha, &u.Status, &created); err != nil {
+	if err := row.Scan(&u.ID, &u.Owner, &u.Filename, &u.ContentType, &u.Size, &sha, &u.Status, &created, &exp); err != nil {
 		return uploads.Upload{}, err
 	}
 	u.SHA256 = sha.String
 	var err error
 	if u.CreatedAt, err = time.Parse(contract.TimeLayout, created); err != nil {
 		return uploads.Upload{}, fmt.Errorf("created_at: %w", err)
+	}
+	if exp.Valid {
+		if u.ExpiresAt, err = time.Parse(contract.TimeLayout, exp.String); err != nil {
+			return uploads.Upload{}, fmt.Errorf("expires_at: %w", err)
+		}
 	}
 	return u, nil
 }

@@ -63,7 +63,7 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 	checkUploads := func(step string, db *sqlite.DB) {
 		t.Helper()
 		u := uploads.Upload{ID: uuid.NewString(), Owner: "alice", Filename: "a.txt", ContentType: "text/plain",
-			Status: uploads.StatusPending, CreatedAt: time.Now()}
+			Status: uploads.StatusPending, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
 		if err := db.Uploads().Create(ctx, u); err != nil {
 			t.Fatalf("%s: Create upload: %v", step, err)
 		}
@@ -73,8 +73,8 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 		if _, err := db.Tests().Get(ctx, old.ID, "alice"); err != nil {
 			t.Fatalf("%s: the tests record is gone: %v", step, err)
 		}
-		if v, err := p.GetDBVersion(ctx); err != nil || v != 2 {
-			t.Fatalf("%s: schema version %d, %v; want 2", step, v, err)
+		if v, err := p.GetDBVersion(ctx); err != nil || v != 3 {
+			t.Fatalf("%s: schema version %d, %v; want 3", step, v, err)
 		}
 	}
 	if err := db.Migrate(ctx); err != nil {
@@ -102,4 +102,50 @@ func TestUploadsMigrateFrom00001(t *testing.T) {
 	if err != nil || got != last {
 		t.Errorf("after reopening: %+v, %v; want %+v", got, err, last)
 	}
+}
+
+// TestUploadsMigrate00003 (issue 11 item 3): a pending upload presigned before 00003 gets the
+// 15-minute expiry its URL had, so the reaper can remove it once abandoned.
+func TestUploadsMigrate00003(t *testing.T) {
+	path := tempPath(t)
+	ctx := t.Context()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { raw.Close() })
+	p, err := goose.NewProvider(goose.DialectSQLite3, raw, os.DirFS("migrations"), goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 2); err != nil {
+		t.Fatalf("migrate to 00002: %v", err)
+	}
+	id := uuid.NewString()
+	if _, err := raw.ExecContext(ctx, `INSERT INTO uploads (upload_id, owner, filename, content_type, size, status, created_at)
+		VALUES (?, 'alice', 'a.pdf', 'application/pdf', 10, 'pending', '2031-03-04T05:06:07.123456Z')`, id); err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, path)
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.Uploads().ClaimExpired(ctx, time.Date(2031, 3, 4, 5, 21, 7, 123457000, time.UTC), 10)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ClaimExpired = %v, %v; want the old pending upload", got, err)
+	}
+	if want := time.Date(2031, 3, 4, 5, 21, 7, 123456000, time.UTC); !got[0].ExpiresAt.Equal(want) {
+		t.Errorf("expires_at %s, want %s", got[0].ExpiresAt, want)
+	}
+}
+
+// TestUploadsKill9: every acknowledged create, completion and delete (tombstone) of an upload
+// survives SIGKILL.
+func TestUploadsKill9(t *testing.T) {
+	path := tempPath(t)
+	openDB(t, path)
+	storetest.RunUploadsCrashTest(t, []string{crashPathEnv + "=" + path}, func(t *testing.T) uploads.Store { return openDB(t, path).Uploads() })
 }

@@ -36,6 +36,9 @@ func RunUploads(t *testing.T, open OpenUploads) {
 		{"Delete", testUploadDelete},
 		{"List", testUploadList},
 		{"ContextDeadline", testUploadContextDeadline},
+		{"DeleteTombstone", testUploadDeleteTombstone},
+		{"ClaimExpired", testUploadClaimExpired},
+		{"ClaimRacesComplete", testUploadClaimRacesComplete},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -49,17 +52,27 @@ func hexSHA(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// newUpload returns a pending upload of owner created at at, with a fresh UUIDv7 id.
+// presignTTL is how long newUpload's URL lasts.
+const presignTTL = 15 * time.Minute
+
+// newUpload returns a pending upload of owner created at at, as a presign stores it: with a
+// fresh UUIDv7 id and its URL expiring presignTTL later.
 func newUpload(owner string, at time.Time) uploads.Upload {
 	id := uuid.Must(uuid.NewV7()).String()
+	exp := at
+	if exp.IsZero() {
+		exp = time.Now()
+	}
 	return uploads.Upload{ID: id, Owner: owner, Filename: "report-" + id[:8] + ".pdf",
-		ContentType: "application/pdf", Size: 1234, Status: uploads.StatusPending, CreatedAt: at}
+		ContentType: "application/pdf", Size: 1234, Status: uploads.StatusPending, CreatedAt: at,
+		ExpiresAt: exp.Add(presignTTL).UTC().Truncate(time.Microsecond)}
 }
 
-// availableUpload is newUpload as a direct upload stores it: available with its SHA-256.
+// availableUpload is newUpload as a direct upload stores it: available with its SHA-256 and
+// no URL.
 func availableUpload(owner string, at time.Time) uploads.Upload {
 	u := newUpload(owner, at)
-	u.Status, u.SHA256 = uploads.StatusAvailable, hexSHA(u.ID)
+	u.Status, u.SHA256, u.ExpiresAt = uploads.StatusAvailable, hexSHA(u.ID), time.Time{}
 	return u
 }
 
@@ -84,9 +97,14 @@ func mustGetUpload(t testing.TB, s uploads.Store, id, owner string) uploads.Uplo
 func assertUpload(t testing.TB, got, want uploads.Upload) {
 	t.Helper()
 	gotAt, wantAt := got.CreatedAt, want.CreatedAt
+	gotExp, wantExp := got.ExpiresAt, want.ExpiresAt
 	got.CreatedAt, want.CreatedAt = time.Time{}, time.Time{}
+	got.ExpiresAt, want.ExpiresAt = time.Time{}, time.Time{}
 	if got != want {
 		t.Errorf("upload =\n%+v\nwant\n%+v", got, want)
+	}
+	if !gotExp.Equal(wantExp) || (!gotExp.IsZero() && gotExp.Location() != time.UTC) {
+		t.Errorf("expires_at = %s (%s), want %s in UTC", gotExp.Format(time.RFC3339Nano), gotExp.Location(), wantExp.Format(time.RFC3339Nano))
 	}
 	if !gotAt.Equal(wantAt) || gotAt.Location() != time.UTC {
 		t.Errorf("created_at = %s (%s), want %s in UTC", gotAt.Format(time.RFC3339Nano), gotAt.Location(), wantAt.Format(time.RFC3339Nano))
@@ -165,6 +183,8 @@ func testUploadInvalidInput(t *testing.T, s uploads.Store) {
 			u.Status, u.SHA256 = uploads.StatusAvailable, strings.ToUpper(hexSHA("x"))
 		}, false},
 		{"short sha256", func(u *uploads.Upload) { u.Status, u.SHA256 = uploads.StatusAvailable, "abc" }, false},
+		{"pending without an expiry", func(u *uploads.Upload) { u.ExpiresAt = time.Time{} }, false},
+		{"expiry in year 10000", func(u *uploads.Upload) { u.ExpiresAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, true},
 	} {
 		u := newUpload("alice", base)
 		c.change(&u)

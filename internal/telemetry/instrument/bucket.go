@@ -68,4 +68,6 @@ func (b bucket) SignedURL(ctx context.Context, key string, o blob.SignOptions) (
 	return u, err
 }
 
-func (b bucket) SignedHandler(prefix string) http.Handler { return b.b.SignedHandler(prefix) }
+func (b bucket) SignedHandler(prefix string, gate blob.PutGate) http.Handler {
+	return b.b.SignedHandler(prefix, gate)
+}

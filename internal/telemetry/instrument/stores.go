@@ -113,3 +113,17 @@ func (u uploadsStore) Delete(ctx context.Context, id, owner string) error {
 	observeDB(u.obs, "uploads.delete", c.end(err), err)
 	return err
 }
+
+func (u uploadsStore) ClaimExpired(ctx context.Context, before time.Time, limit int) ([]uploads.Upload, error) {
+	c := dbCall(ctx, u.system, "uploads.claim_expired")
+	items, err := u.s.ClaimExpired(c.ctx, before, limit)
+	observeDB(u.obs, "uploads.claim_expired", c.end(err), err)
+	return items, err
+}
+
+func (u uploadsStore) Purge(ctx context.Context, id string) error {
+	c := dbCall(ctx, u.system, "uploads.purge")
+	err := u.s.Purge(c.ctx, id)
+	observeDB(u.obs, "uploads.purge", c.end(err), err)
+	return err
+}

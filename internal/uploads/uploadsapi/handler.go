@@ -1,7 +1,9 @@
 // Package uploadsapi is the HTTP adapter of internal/uploads: the /upload routes of
 // api/openapi.yaml, multipart and raw direct uploads, content sniffing, presigned PUTs and
-// signed downloads. Its handlers return errors (decagon errors or problems); web.WriteError
-// answers them, so no detail here is ever built from an error's text.
+// signed downloads; it refuses the directory store's signed PUTs for uploads that are gone
+// (gate.go) and runs the reaper of abandoned ones (ReapLoop). Its handlers return errors
+// (decagon errors or problems); web.WriteError answers them, so no detail here is ever built
+// from an error's text.
 //
 // It may import internal/uploads, internal/listing, internal/blob, internal/service,
 // internal/web, internal/problem and the standard library; never internal/store, internal/edge
@@ -33,7 +35,7 @@ type Bucket interface {
 	Stat(ctx context.Context, key string) (blob.Attrs, error)
 	Delete(ctx context.Context, key string) error
 	SignedURL(ctx context.Context, key string, o blob.SignOptions) (blob.SignedURL, error)
-	SignedHandler(prefix string) http.Handler
+	SignedHandler(prefix string, gate blob.PutGate) http.Handler
 }
 
 // Handler serves the uploads API.
@@ -42,6 +44,10 @@ type Handler struct {
 	Blobs Bucket
 	// MaxUpload bounds a direct upload's file; 0 means uploads.DefaultMaxUpload.
 	MaxUpload int64
+	// MaxPresignedSize bounds the size a presign announces (--max-presigned-size); 0 means
+	// uploads.DefaultMaxPresignedSize. Values above uploads.MaxPresignSize (S3's single-PUT
+	// limit) are held to it.
+	MaxPresignedSize int64
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 }
@@ -49,7 +55,7 @@ type Handler struct {
 // Routes returns the handlers keyed by ServeMux pattern; each is an operation of
 // api/openapi.yaml.
 func (h *Handler) Routes() map[string]http.Handler {
-	signed := h.Blobs.SignedHandler(BlobPrefix)
+	signed := h.Blobs.SignedHandler(BlobPrefix, h.admitPut)
 	return map[string]http.Handler{
 		"POST /upload":                                  web.Handler(h.create),
 		"GET /upload":                                   web.Handler(h.list),
@@ -67,6 +73,13 @@ func (h *Handler) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+func (h *Handler) maxPresignedSize() int64 {
+	if h.MaxPresignedSize > 0 && h.MaxPresignedSize < uploads.MaxPresignSize {
+		return h.MaxPresignedSize
+	}
+	return uploads.MaxPresignSize
 }
 
 func (h *Handler) maxUpload() int64 {

@@ -50,8 +50,10 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) error {
 		return decagon.Errorf(decagon.EInvalid, `field "content_type" must be a media type such as application/pdf`)
 	case in.Size == nil:
 		return decagon.Errorf(decagon.EInvalid, `field "size" is required`)
-	case *in.Size < 0 || *in.Size > uploads.MaxPresignSize:
-		return decagon.Errorf(decagon.EInvalid, `field "size" must be 0 to %d bytes`, int64(uploads.MaxPresignSize))
+	case *in.Size < 0:
+		return decagon.Errorf(decagon.EInvalid, `field "size" must be 0 or more bytes`)
+	case *in.Size > h.maxPresignedSize():
+		return decagon.Errorf(decagon.EInvalid, `field "size" is %d bytes; this service accepts files of at most %d bytes`, *in.Size, h.maxPresignedSize())
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
@@ -66,6 +68,9 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("presign: %w", err)
 	}
+	// The row remembers the URL's expiry: until then an object may arrive, so the reaper
+	// removes the upload only after it, if it is never completed.
+	u.ExpiresAt = su.ExpiresAt.UTC()
 	if err := h.Store.Create(r.Context(), u); err != nil {
 		return fmt.Errorf("create upload: %w", err)
 	}

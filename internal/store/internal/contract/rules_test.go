@@ -107,7 +107,7 @@ func TestListing(t *testing.T) {
 
 func TestUploadRules(t *testing.T) {
 	sha := strings.Repeat("ab", 32)
-	ok := uploads.Upload{ID: someID, Owner: "alice", Filename: "f.pdf", ContentType: "application/pdf", Status: uploads.StatusPending, CreatedAt: at}
+	ok := uploads.Upload{ID: someID, Owner: "alice", Filename: "f.pdf", ContentType: "application/pdf", Status: uploads.StatusPending, CreatedAt: at, ExpiresAt: at.Add(time.Minute)}
 	cases := []struct {
 		name   string
 		change func(*uploads.Upload)
@@ -118,6 +118,10 @@ func TestUploadRules(t *testing.T) {
 		{"pending with a sha", func(u *uploads.Upload) { u.SHA256 = sha }, decagon.EInternal},
 		{"available without a sha", func(u *uploads.Upload) { u.Status = uploads.StatusAvailable }, decagon.EInternal},
 		{"unknown status", func(u *uploads.Upload) { u.Status = "gone" }, decagon.EInternal},
+		{"pending without an expiry", func(u *uploads.Upload) { u.ExpiresAt = time.Time{} }, decagon.EInternal},
+		{"available without an expiry", func(u *uploads.Upload) {
+			u.Status, u.SHA256, u.ExpiresAt = uploads.StatusAvailable, sha, time.Time{}
+		}, ""},
 		{"negative size", func(u *uploads.Upload) { u.Size = -1 }, decagon.EUnprocessable},
 		{"NUL in file name", func(u *uploads.Upload) { u.Filename = "a\x00" }, decagon.EUnprocessable},
 		{"invalid UTF-8 content type", func(u *uploads.Upload) { u.ContentType = "text/\xff" }, decagon.EUnprocessable},

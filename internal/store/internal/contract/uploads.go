@@ -7,8 +7,9 @@ import (
 	"github.com/decagon/decagon/internal/uploads"
 )
 
-// Upload validates u and returns it as every backend stores it: canonical id, CreatedAt in UTC
-// to the microsecond (defaulting to now). Text a client chose (filename, content type) or that
+// Upload validates u and returns it as every backend stores it: canonical id, CreatedAt (and
+// ExpiresAt, which a pending upload must have) in UTC to the microsecond (CreatedAt defaulting
+// to now). Text a client chose (filename, content type) or that
 // names the caller (owner) must be storable, else decagon.EUnprocessable; a pending upload has no SHA-256
 // yet and an available one has a well-formed one (both come from the service, so a breach is a
 // plain error).
@@ -25,6 +26,12 @@ func Upload(u uploads.Upload) (uploads.Upload, error) {
 	if u.CreatedAt.Before(minTime) || u.CreatedAt.After(maxTime) {
 		return uploads.Upload{}, Invalid("time %s is outside years 1..9999", u.CreatedAt.Format(time.RFC3339Nano))
 	}
+	if !u.ExpiresAt.IsZero() {
+		u.ExpiresAt = Time(u.ExpiresAt)
+		if u.ExpiresAt.Before(minTime) || u.ExpiresAt.After(maxTime) {
+			return uploads.Upload{}, Invalid("time %s is outside years 1..9999", u.ExpiresAt.Format(time.RFC3339Nano))
+		}
+	}
 	for _, f := range []struct{ name, value string }{
 		{"owner", u.Owner}, {"filename", u.Filename}, {"content type", u.ContentType},
 	} {
@@ -39,6 +46,10 @@ func Upload(u uploads.Upload) (uploads.Upload, error) {
 	case uploads.StatusPending:
 		if u.SHA256 != "" {
 			return uploads.Upload{}, fmt.Errorf("upload %s: a pending upload has no sha256 yet", u.ID)
+		}
+		if u.ExpiresAt.IsZero() {
+			// Without it the reaper could never remove the upload if it is abandoned.
+			return uploads.Upload{}, fmt.Errorf("upload %s: a pending upload needs its URL's expiry", u.ID)
 		}
 	case uploads.StatusAvailable:
 		if err := SHA256(u.SHA256); err != nil {
@@ -71,6 +82,17 @@ func SHA256(s string) error {
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return fmt.Errorf("sha256 %q is not lower-case hex", s)
 		}
+	}
+	return nil
+}
+
+// MaxReapBatch bounds ClaimExpired's limit.
+const MaxReapBatch = 1000
+
+// ReapLimit checks a ClaimExpired limit: 1 to MaxReapBatch.
+func ReapLimit(limit int) error {
+	if limit < 1 || limit > MaxReapBatch {
+		return fmt.Errorf("reap batch %d outside 1..%d", limit, MaxReapBatch)
 	}
 	return nil
 }
