@@ -147,6 +147,9 @@ func checkService(t *testing.T, s *synthesized, name string) {
 	if strings.Contains(strings.ToLower(env), "password") || strings.Contains(env, "resolve:secretsmanager") {
 		t.Errorf("environment holds a password: %s", env)
 	}
+	if capped := strings.Contains(env, `"DECAGON_MAX_PRESIGNED_SIZE"`); capped != (name == "uploads") {
+		t.Errorf("DECAGON_MAX_PRESIGNED_SIZE present = %v for %s", capped, name)
+	}
 	if blob := strings.Contains(env, "DECAGON_BLOB_URL"); blob != (name == "uploads") {
 		t.Errorf("DECAGON_BLOB_URL present = %v for %s", blob, name)
 	}

@@ -75,8 +75,12 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 	for _, spec := range topo.Services {
 		svcEnv := env
 		if slices.Contains(blobServices, spec.Name) {
-			svcEnv = map[string]*string{"DECAGON_BLOB_URL": jsii.String(fmt.Sprintf("s3://%s?region=%s",
-				*a.Storage.Uploads.BucketName(), *awscdk.Aws_REGION()))}
+			svcEnv = map[string]*string{
+				"DECAGON_BLOB_URL": jsii.String(fmt.Sprintf("s3://%s?region=%s",
+					*a.Storage.Uploads.BucketName(), *awscdk.Aws_REGION())),
+				// decagon.yaml's cap on a presigned upload, as `decagon dev` applies it.
+				"DECAGON_MAX_PRESIGNED_SIZE": jsii.String(fmt.Sprint(spec.Uploads.PresignCap())),
+			}
 			for k, v := range env {
 				svcEnv[k] = v
 			}

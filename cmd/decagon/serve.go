@@ -24,6 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	blobSecret := fs.String("blob-url-secret", "", "uploads, directory store: hex key (≥ 32 bytes) signing its URLs, the same on every replica (default: kept in --data-dir)")
 	publicURL := fs.String("public-url", "", "uploads, directory store: the base URL clients reach the API at, for signed URLs (default: http:// and --addr, 127.0.0.1 for an unspecified host)")
 	maxUpload := fs.Size("max-upload", registry.DefaultMaxUpload, "uploads: largest direct upload")
+	maxPresigned := fs.Size("max-presigned-size", registry.DefaultMaxPresignedSize, "uploads: largest file a presigned PUT may announce (at most 5GiB, S3's single PUT)")
 	drain := fs.Duration("drain", 10*time.Second, "after SIGTERM, keep serving this long while /health-check answers 503")
 	adminAddr := fs.String("admin-addr", "", "serve Prometheus /metrics on this address (not the container port the load balancer routes), e.g. :9090; '' serves none")
 	emf := fs.Bool("cloudwatch-emf", false, "write error counts by kind to stdout every minute as CloudWatch Embedded Metric Format lines")
@@ -60,7 +61,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *publicURL == "" {
 		*publicURL = registry.LocalURL(*addr)
 	}
-	cfg := registry.ServeConfig{Name: name, Addr: *addr, DatabaseURL: dbURL, Verifier: v, MaxUpload: *maxUpload,
+	cfg := registry.ServeConfig{Name: name, Addr: *addr, DatabaseURL: dbURL, Verifier: v, MaxUpload: *maxUpload, MaxPresignedSize: *maxPresigned,
 		Blob:  blob.Config{URL: *blobURL, Secret: *blobSecret, PublicURL: *publicURL, DataDir: *dataDir, Logger: logger},
 		Drain: *drain, AdminAddr: *adminAddr, Logger: logger, Version: version}
 	if *emf {

@@ -120,6 +120,9 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 		return nil, err
 	}
 	deps := registry.Deps{DB: db, Bucket: bucket, Verifier: v, Logger: c.Logger, MaxUpload: c.MaxUpload, Observe: obs}
+	if svc, ok := c.Topology.Service("uploads"); ok {
+		deps.MaxPresignedSize = svc.Uploads.PresignCap() // decagon.yaml's, as the infra passes it
+	}
 	cfg := Config{
 		Listener: ln, Topology: c.Topology, Verifier: v, IDP: l.provider.Handler(),
 		// Each replica is a fresh service over the shared database and object store.

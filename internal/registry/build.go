@@ -25,6 +25,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	// MaxUpload is the uploads service's limit for a direct upload.
 	MaxUpload int64
+	// MaxPresignedSize is the uploads service's cap on a presigned upload; 0 is the default.
+	MaxPresignedSize int64
 	// Observe measures the services; nil measures nothing.
 	Observe *Observability
 }

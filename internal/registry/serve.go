@@ -30,6 +30,8 @@ type ServeConfig struct {
 	Blob blob.Config
 	// MaxUpload is the uploads service's limit for a direct upload.
 	MaxUpload int64
+	// MaxPresignedSize is the uploads service's cap on a presigned upload; 0 is the default.
+	MaxPresignedSize int64
 	// Drain is how long the service keeps serving, /health-check answering 503, once ctx is
 	// done.
 	Drain time.Duration
@@ -58,7 +60,7 @@ func Serve(ctx context.Context, c ServeConfig) error {
 	}
 	defer db.Close()
 	obs.WatchPools(db)
-	d := Deps{DB: db, Verifier: c.Verifier, Logger: c.Logger, MaxUpload: c.MaxUpload, Observe: obs}
+	d := Deps{DB: db, Verifier: c.Verifier, Logger: c.Logger, MaxUpload: c.MaxUpload, MaxPresignedSize: c.MaxPresignedSize, Observe: obs}
 	if c.Name == "uploads" {
 		c.Blob.PublicURL = strings.TrimRight(c.Blob.PublicURL, "/") + BlobPrefix
 		if d.Bucket, err = blob.OpenConfig(ctx, c.Blob); err != nil {

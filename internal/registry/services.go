@@ -23,6 +23,9 @@ const BlobPrefix = uploadsapi.BlobPrefix
 // purgeEvery is how often the tests service drops expired idempotency keys.
 const purgeEvery = time.Hour
 
+// reapEvery is how often the uploads service removes expired pending uploads.
+const reapEvery = time.Minute
+
 // add adds the named service's routes, health checks and housekeeping to p.
 func (p *parts) add(name string, d Deps) error {
 	switch name {
@@ -36,8 +39,11 @@ func (p *parts) add(name string, d Deps) error {
 		}
 		p.checks["blob"] = d.Bucket.Ping
 		uh := &uploadsapi.Handler{Store: instrument.Uploads(d.DB.Uploads(), d.DB.Backend(), d.Observe.dbObservers()...),
-			Blobs: instrument.Bucket(d.Bucket, d.Observe.blobObservers()...), MaxUpload: d.MaxUpload}
+			Blobs: instrument.Bucket(d.Bucket, d.Observe.blobObservers()...), MaxUpload: d.MaxUpload,
+			MaxPresignedSize: d.MaxPresignedSize}
 		p.routes = append(p.routes, uh.Routes())
+		// Abandoned presigned uploads and late objects of deleted ones go, with their objects.
+		p.loops = append(p.loops, func(ctx context.Context) { uh.ReapLoop(ctx, reapEvery, d.Logger) })
 	default:
 		return unknown(name)
 	}
@@ -53,3 +59,6 @@ type parts struct {
 
 // DefaultMaxUpload is the uploads service's default limit for a direct upload.
 const DefaultMaxUpload = uploads.DefaultMaxUpload
+
+// DefaultMaxPresignedSize is the uploads service's default cap on a presigned upload.
+const DefaultMaxPresignedSize = uploads.DefaultMaxPresignedSize
