@@ -42,12 +42,26 @@ func TestScalingWithRealCPU(t *testing.T) {
 			got = append([]string{string(e.Kind)}, got...) // oldest first
 		}
 	}
+	// In order, with room for an extra round trip: on a loaded machine a task starved of CPU
+	// can fail its health checks, be replaced and read idle for a period (the exact sequence on
+	// a fake clock is internal/scaling's test).
 	want := []string{"scale-out", "scale-out", "scale-in", "scale-in"}
-	if len(got) != len(want) || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] || got[3] != want[3] {
-		t.Errorf("scaling events %v, want %v; events %+v", got, want, st.Events)
+	if !subsequence(want, got) {
+		t.Errorf("scaling events %v, want %v in this order; events %+v", got, want, st.Events)
 	}
 	if a := st.Scaling.Alarms; a[0].Name != "ECS_Fargate_Container_Scaleout_CPU_Utilisation" || a[0].PeriodSeconds != 2.5 {
 		t.Errorf("scale-out alarm %+v", a[0])
 	}
 	t.Logf("speed-up 120: 2 → 4 tasks in %s under load, 4 → 2 in %s after it", out.Round(time.Millisecond), in.Round(time.Millisecond))
+}
+
+// subsequence reports whether want's elements appear in got in the same order.
+func subsequence(want, got []string) bool {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	return i == len(want)
 }
