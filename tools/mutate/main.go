@@ -14,6 +14,8 @@
 // The copy holds the files git knows of (tracked, and new ones it does not ignore), so a test
 // being written takes part and build output does not; the copy is made once and the Go build
 // cache is shared, so each run compiles only what the mutation touched.
+//
+// It imports the standard library only, and runs git and go.
 package main
 
 import (
