@@ -58,6 +58,24 @@ var mutations = []mutation{
 		Run:      "^TestConformanceMemory$/^IdempotentOtherData$",
 	},
 
+	// The rules both SQL backends share.
+	{
+		Name:     "contract/idempotency-ttl-boundary",
+		File:     "internal/store/internal/contract/contract.go",
+		Old:      "return !keyCreated.After(now.Add(-IdempotencyTTL))",
+		New:      "return keyCreated.Before(now.Add(-IdempotencyTTL))",
+		Packages: []string{"./internal/store/internal/contract"},
+		Run:      "^TestExpired$",
+	},
+	{
+		Name:     "contract/nul-accepted",
+		File:     "internal/store/internal/contract/contract.go",
+		Old:      "if strings.IndexByte(s, 0) >= 0 {",
+		New:      "if false {",
+		Packages: []string{"./internal/store/internal/contract"},
+		Run:      "^(TestRecord|TestIdempotency|TestListing)$",
+	},
+
 	// Owner isolation in every store: another owner's row is not found. "?2 = ?2" keeps the
 	// parameter bound, so the statement still runs and only the filter is gone.
 	{
