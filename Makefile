@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK ?= $(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test test-go test-infra lint fuzz bench synth build
+.PHONY: test test-go test-infra lint fuzz mutate bench synth build
 
 test: test-go test-infra
 
@@ -29,6 +29,12 @@ fuzz:
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# The mutation check: each deliberate bug of tools/mutate/mutations.go must fail the tests named
+# beside it (MUTATE=-run name picks some). PostgreSQL must be up: it runs with CI=true.
+MUTATE ?=
+mutate:
+	$(GO) run ./tools/mutate $(MUTATE)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"strings"
@@ -103,11 +104,21 @@ func TestDevConcurrentIdempotency(t *testing.T) {
 		var wg sync.WaitGroup
 		ids := make([]string, 16)
 		for i := range ids {
+			// Workers report through t.Errorf: t.Fatal (in s.do, r.json) only works on the
+			// test's own goroutine.
 			wg.Go(func() {
-				r := s.do("POST", "/test", tok, `{"name":"once","data":{"a":1}}`, "Idempotency-Key", "same")
-				if r.status == 201 {
-					ids[i], _ = r.json(t)["test_id"].(string)
+				r, err := s.try("POST", "/test", tok, `{"name":"once","data":{"a":1}}`, "Idempotency-Key", "same")
+				if err != nil || r.status != 201 {
+					t.Errorf("retry %d: %d %s %v", i, r.status, r.body, err)
+					return
 				}
+				var created struct {
+					ID string `json:"test_id"`
+				}
+				if err := json.Unmarshal(r.body, &created); err != nil {
+					t.Errorf("retry %d: body %q: %v", i, r.body, err)
+				}
+				ids[i] = created.ID
 			})
 		}
 		wg.Wait()

@@ -116,16 +116,26 @@ func (r response) json(t *testing.T) map[string]any {
 	return m
 }
 
-// do sends one request; headers alternate name, value.
+// do sends one request; headers alternate name, value. It fails the test on a transport
+// error, so only the test's goroutine may call it; workers call try.
 func (s *stack) do(method, path, token, body string, headers ...string) response {
 	s.t.Helper()
+	r, err := s.try(method, path, token, body, headers...)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	return r
+}
+
+// try is do returning its error rather than failing the test: safe from any goroutine.
+func (s *stack) try(method, path, token, body string, headers ...string) (response, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
 	req, err := http.NewRequest(method, s.url+path, rd)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, err
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
@@ -142,14 +152,14 @@ func (s *stack) do(method, path, token, body string, headers ...string) response
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		s.t.Fatalf("%s %s: %v", method, path, err)
+		return response{}, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatal(err)
+		return response{}, fmt.Errorf("%s %s: read body: %w", method, path, err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	return response{status: resp.StatusCode, header: resp.Header, body: b}, nil
 }
 
 // postgresURL returns a URL to a fresh schema of the local PostgreSQL, dropped after the test.

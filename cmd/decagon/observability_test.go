@@ -104,38 +104,22 @@ func TestDevTraceAndMetrics(t *testing.T) {
 	}
 	s.do("GET", "/test?id=1%27%20OR%201%3D1--", token, "") // the WAF blocks it
 
+	// The batcher exports spans as they end, in any order and in several batches: wait until
+	// the three spans the test is about have all arrived, not for a fixed while.
 	var spans []*tracepb.Span
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if spans = rcv.trace(traceID); len(spans) >= 3 {
-			// Give the batcher a moment for the rest of the trace.
-			time.Sleep(100 * time.Millisecond)
-			spans = rcv.trace(traceID)
+	var edgeSpan, svcSpan, dbSpan *tracepb.Span
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		spans = rcv.trace(traceID)
+		if edgeSpan, svcSpan, dbSpan = requestSpans(spans); edgeSpan != nil && svcSpan != nil && dbSpan != nil {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	byID := map[string]*tracepb.Span{}
-	for _, sp := range spans {
-		byID[hex.EncodeToString(sp.GetSpanId())] = sp
-	}
-	var edgeSpan, svcSpan, dbSpan *tracepb.Span
-	for _, sp := range spans {
-		switch {
-		case sp.GetName() == "POST /test" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER && hex.EncodeToString(sp.GetParentSpanId()) == "00f067aa0ba902b7":
-			edgeSpan = sp
-		case sp.GetName() == "POST /test" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER:
-			svcSpan = sp
-		case sp.GetName() == "db tests.create":
-			dbSpan = sp
+		if time.Now().After(deadline) {
+			var names []string
+			for _, sp := range spans {
+				names = append(names, sp.GetName()+"/"+sp.GetKind().String())
+			}
+			t.Fatalf("trace %s has spans %v after 10 s; want the edge's, the service's and the database's", traceID, names)
 		}
-	}
-	if edgeSpan == nil || svcSpan == nil || dbSpan == nil {
-		var names []string
-		for _, sp := range spans {
-			names = append(names, sp.GetName()+"/"+sp.GetKind().String())
-		}
-		t.Fatalf("trace %s has spans %v; want the edge's, the service's and the database's", traceID, names)
 	}
 	if !bytes.Equal(svcSpan.GetParentSpanId(), edgeSpan.GetSpanId()) {
 		t.Fatalf("the service's span is not the edge's child")
@@ -144,9 +128,12 @@ func TestDevTraceAndMetrics(t *testing.T) {
 		t.Fatalf("the database span is not the service's child")
 	}
 
-	// The service's log line of the request carries the trace ID.
-	if !logHasTrace(s, traceID) {
-		t.Fatalf("no request log line with trace_id %s", traceID)
+	// The service's log line of the request carries the trace ID. It is written when the
+	// handler returns, which may be after the client has its answer.
+	for deadline := time.Now().Add(10 * time.Second); !logHasTrace(s, traceID); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no request log line with trace_id %s", traceID)
+		}
 	}
 
 	resp, err := http.Get(s.url + "/metrics")
@@ -177,6 +164,23 @@ func TestDevTraceAndMetrics(t *testing.T) {
 	if strings.Contains(string(body), traceID) || strings.Contains(string(body), "/no/such") {
 		t.Error("a raw path became a label value")
 	}
+}
+
+// requestSpans picks out of a trace the spans of the traced POST /test: the edge's (child of
+// the client's span 00f067aa0ba902b7), the service's and the database call's; nil for any not
+// there yet.
+func requestSpans(spans []*tracepb.Span) (edge, svc, db *tracepb.Span) {
+	for _, sp := range spans {
+		switch {
+		case sp.GetName() == "POST /test" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER && hex.EncodeToString(sp.GetParentSpanId()) == "00f067aa0ba902b7":
+			edge = sp
+		case sp.GetName() == "POST /test" && sp.GetKind() == tracepb.Span_SPAN_KIND_SERVER:
+			svc = sp
+		case sp.GetName() == "db tests.create":
+			db = sp
+		}
+	}
+	return edge, svc, db
 }
 
 // logHasTrace reports whether a service logged its request line with the trace ID.

@@ -72,12 +72,15 @@ func TestRefetchRateLimit(t *testing.T) {
 	errs := make(chan error, callers)
 	var wg sync.WaitGroup
 	for i := range callers {
+		kid := "k1"
+		if i%2 == 1 {
+			kid = fmt.Sprintf("unknown-%d", i)
+		}
+		// Signed here, not in the goroutine: signRS256 may call t.Fatal, which only the test's
+		// own goroutine may do.
+		tok := signRS256(t, key, hdr("RS256", kid), claims)
 		wg.Go(func() {
-			kid := "k1"
-			if i%2 == 1 {
-				kid = fmt.Sprintf("unknown-%d", i)
-			}
-			_, err := v.Verify(ctxT(t), signRS256(t, key, hdr("RS256", kid), claims), Requirement{})
+			_, err := v.Verify(ctxT(t), tok, Requirement{})
 			if kid == "k1" && err != nil {
 				errs <- fmt.Errorf("known kid: %w", err)
 			}
@@ -172,8 +175,9 @@ func TestVerifyContextCanceledWhileFetching(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(ctxT(t))
 	done := make(chan error, 1)
+	tok := signRS256(t, key, hdr("RS256", "k1"), idClaims(srv.issuer())) // t.Fatal only from here
 	go func() {
-		_, err := v.Verify(ctx, signRS256(t, key, hdr("RS256", "k1"), idClaims(srv.issuer())), Requirement{})
+		_, err := v.Verify(ctx, tok, Requirement{})
 		done <- err
 	}()
 	waitFor(t, func() bool { return srv.hits.Load() == 1 })

@@ -30,9 +30,10 @@ func TestVerify(t *testing.T) {
 
 	// An attacker-controlled JWKS, to prove the verifier never goes there.
 	var attackerHits atomic.Int64
+	evilKey := jwkOf(t, attacker, "k1", "RS256") // here: the handler runs on the server's goroutine, where t.Fatal may not
 	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attackerHits.Add(1)
-		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{jwkOf(t, attacker, "k1", "RS256")}})
+		_ = json.NewEncoder(w).Encode(map[string]any{"keys": []any{evilKey}})
 	}))
 	t.Cleanup(evil.Close)
 

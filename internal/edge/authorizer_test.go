@@ -113,6 +113,32 @@ func TestAuthorizerCache(t *testing.T) {
 	}
 }
 
+// TestAuthorizerCacheKeepsTokenUse: a token accepted once and cached still meets each route's
+// token_use rule on its next use — an access token is not an ID token on an ID route, an ID
+// token not an access token on a scoped route — without the real verifier being asked again.
+func TestAuthorizerCacheKeepsTokenUse(t *testing.T) {
+	h := newHarness(t, 1, testTopology, func(c *Config) { c.Doc = scopedDoc(t) })
+	id := "Bearer " + mint(t, idp.MintOptions{User: "ida"})
+	access := "Bearer " + mint(t, idp.MintOptions{User: "acc", Type: "access", Scopes: []string{"decagon/read"}})
+	item := "/test/" + uuid1
+	for _, c := range []struct {
+		name, path, auth string
+		status           int
+	}{
+		{"access token on its scoped route: verified, cached", item, access, 200},
+		{"the cached access token on an ID route", "/test", access, 401},
+		{"id token on its route: verified, cached", "/test", id, 200},
+		{"the cached id token on a scoped route", item, id, 401},
+	} {
+		if r := h.do("GET", c.path, "", "Authorization", c.auth); r.status != c.status {
+			t.Fatalf("%s: status %d, want %d: %s", c.name, r.status, c.status, r.body)
+		}
+	}
+	if n := h.verifier.calls.Load(); n != 2 {
+		t.Fatalf("verifier called %d times, want 2 (the second use of each token comes from the cache)", n)
+	}
+}
+
 // stubVerifier accepts every token with fixed claims.
 type stubVerifier struct {
 	claims *auth.Claims

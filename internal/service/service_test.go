@@ -5,9 +5,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/decagon/decagon/api"
 	"github.com/decagon/decagon/internal/auth"
 )
 
@@ -94,5 +96,52 @@ func TestNew(t *testing.T) {
 	}
 	if len(guarded) != 2 {
 		t.Errorf("the authenticator saw %v, want the two non-public routes", guarded)
+	}
+}
+
+// TestNewPassesScopes: each route is guarded with its own operation's requirement — the scopes
+// the document lists for it, none (an ID token) when it lists none — so a scoped operation
+// cannot be reached with a token that lacks the scope. The shipped document has no scoped
+// operation yet, so the test looks routes up in one that has.
+func TestNewPassesScopes(t *testing.T) {
+	ops := map[string]api.Operation{
+		"GET /test":              {Method: "GET", Path: "/test"},
+		"DELETE /test/{test_id}": {Method: "DELETE", Path: "/test/{test_id}", Scopes: []string{"decagon/admin", "decagon/write"}},
+		"GET /health-check":      {Method: "GET", Path: "/health-check", Public: true},
+	}
+	orig := findOperation
+	findOperation = func(p string) (api.Operation, bool) { op, ok := ops[p]; return op, ok }
+	t.Cleanup(func() { findOperation = orig })
+
+	got := map[string][]string{}
+	record := func(req auth.Requirement, next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got[r.Pattern] = req.Scopes
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
+	ok := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusTeapot) })
+	h, _, err := New(Config{Logger: slog.New(slog.DiscardHandler), Authenticate: record, Health: ok},
+		map[string]http.Handler{"GET /test": ok, "DELETE /test/{test_id}": ok})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		method, path, op string
+		scopes           []string
+	}{
+		{"GET", "/test", "GET /test", nil},
+		{"DELETE", "/test/0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", "DELETE /test/{test_id}", []string{"decagon/admin", "decagon/write"}},
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		scopes, seen := got[c.op]
+		if rec.Code != http.StatusNoContent || !seen {
+			t.Errorf("%s %s: %d, not guarded by the authenticator", c.method, c.path, rec.Code)
+			continue
+		}
+		if !slices.Equal(scopes, c.scopes) {
+			t.Errorf("%s %s guarded with scopes %q, want %q", c.method, c.path, scopes, c.scopes)
+		}
 	}
 }
