@@ -316,6 +316,12 @@ func testUploadOwnerScope(t *testing.T, s uploads.Store) {
 	}
 	assertUpload(t, mustGetUpload(t, s, u.ID, "alice"), u)
 
+	// A direct upload (no URL, deleted outright rather than kept as a tombstone) is as much
+	// its owner's.
+	direct := mustCreateUpload(t, s, availableUpload("alice", base))
+	assertNotFound(t, s.Delete(ctx, direct.ID, "bob"), "Delete of a direct upload: other owner")
+	assertUpload(t, mustGetUpload(t, s, direct.ID, "alice"), direct)
+
 	// Owner "" is an admin: any owner's upload.
 	assertUpload(t, mustGetUpload(t, s, u.ID, ""), u)
 	got, err := s.Complete(ctx, u.ID, "", "text/plain", 1, sha)
