@@ -62,7 +62,7 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 		// The password comes as DECAGON_DATABASE_PASSWORD from Secrets Manager, never in here.
 		"DECAGON_DATABASE_URL": jsii.String(fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=require",
 			dbUser, *db.DbInstanceEndpointAddress(), *db.DbInstanceEndpointPort(), dbName)),
-		"DECAGON_AUTH_ISSUER":    a.Identity.Pool.UserPoolProviderUrl(),
+		"DECAGON_AUTH_ISSUER": a.Identity.Pool.UserPoolProviderUrl(),
 		// Both app clients: the services check client_id of access tokens (defense in depth), and
 		// machine callers' tokens carry the machine client's.
 		"DECAGON_AUTH_CLIENT_ID": awscdk.Fn_Join(jsii.String(","), &[]*string{
