@@ -167,6 +167,9 @@ func identifierID(s string) string {
 
 // scopesOrDefault keeps the OIDC scopes when the document asks for none of its own.
 func scopesOrDefault(s []awscognito.OAuthScope) *[]awscognito.OAuthScope {
-	s = append([]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL()}, s...)
+	// aws.cognito.signin.user.admin is the scope every operation of api/openapi.yaml accepts
+	// from a person: a sign-in through the authorization code flow must be able to carry it.
+	s = append([]awscognito.OAuthScope{awscognito.OAuthScope_OPENID(), awscognito.OAuthScope_EMAIL(),
+		awscognito.OAuthScope_COGNITO_ADMIN()}, s...)
 	return &s
 }

@@ -69,7 +69,15 @@ func (d Document) HasOperation(method, path string) bool {
 	return ok
 }
 
-// Scopes returns the OAuth scopes any security requirement of the document names, sorted.
+// cognitoScopes are the scopes Amazon Cognito defines itself: a signed-in user's access token
+// carries aws.cognito.signin.user.admin, and the OIDC ones come with the authorization code flow.
+// They belong to no resource server.
+var cognitoScopes = map[string]bool{
+	"aws.cognito.signin.user.admin": true, "openid": true, "email": true, "phone": true, "profile": true,
+}
+
+// Scopes returns the resource-server scopes any security requirement of the document names,
+// sorted: Cognito's own scopes (cognitoScopes) are left out.
 func (d Document) Scopes() []string {
 	seen := map[string]bool{}
 	collect := func(reqs any) {
@@ -79,7 +87,7 @@ func (d Document) Scopes() []string {
 			for _, scopes := range req {
 				ss, _ := scopes.([]any)
 				for _, s := range ss {
-					if str, ok := s.(string); ok {
+					if str, ok := s.(string); ok && !cognitoScopes[str] {
 						seen[str] = true
 					}
 				}

@@ -112,6 +112,9 @@ func TestIdentity(t *testing.T) {
 			}
 		}
 	}
+	if !strings.Contains(js(people["AllowedOAuthScopes"]), "aws.cognito.signin.user.admin") {
+		t.Error("the people's client may not ask for aws.cognito.signin.user.admin, the scope a person's token reaches the API with")
+	}
 	if strings.Contains(js(machine["AllowedOAuthScopes"]), "openid") {
 		t.Error("the machine client asks for openid: client_credentials has no user")
 	}

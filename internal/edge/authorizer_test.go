@@ -118,7 +118,7 @@ func TestAuthorizerCache(t *testing.T) {
 // token not an access token on a scoped route — without the real verifier being asked again.
 func TestAuthorizerCacheKeepsTokenUse(t *testing.T) {
 	h := newHarness(t, 1, testTopology, func(c *Config) { c.Doc = scopedDoc(t) })
-	id := "Bearer " + mint(t, idp.MintOptions{User: "ida"})
+	id := "Bearer " + mint(t, idp.MintOptions{User: "ida", Type: "id"})
 	access := "Bearer " + mint(t, idp.MintOptions{User: "acc", Type: "access", Scopes: []string{"decagon/read"}})
 	item := "/test/" + uuid1
 	for _, c := range []struct {
