@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/decagon/decagon/internal/cli"
-
+	"github.com/decagon/decagon/internal/dbsecret"
 	"github.com/decagon/decagon/internal/store"
 )
 
@@ -45,5 +45,5 @@ func (f databaseFlags) passwordSource(ctx context.Context) (store.PasswordSource
 	if !strings.HasPrefix(*f.url, "postgres://") && !strings.HasPrefix(*f.url, "postgresql://") {
 		return nil, cli.Usagef("--database-secret-arn needs a postgres --database-url")
 	}
-	return store.SecretsManager(ctx, *f.secretARN)
+	return dbsecret.Source(ctx, *f.secretARN)
 }

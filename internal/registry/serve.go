@@ -25,7 +25,7 @@ type ServeConfig struct {
 	// DatabaseURL names the database (store.URL has made it).
 	DatabaseURL string
 	// DatabasePassword, when set, gives each new PostgreSQL connection its password
-	// (store.SecretsManager: RDS's managed password, which rotates while the task runs).
+	// (internal/dbsecret: RDS's managed password, which rotates while the task runs).
 	DatabasePassword store.PasswordSource
 	Verifier         *auth.Verifier
 	// Blob is the uploads service's object store; its PublicURL is the API's base URL, to which

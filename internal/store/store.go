@@ -13,8 +13,8 @@
 // 00002_..., applied by the same Migrate) and a method beside Tests on DB.
 //
 // It and its backends may import the root package decagon, the domain packages
-// (internal/records, internal/uploads, internal/listing), the database drivers, the AWS SDK's
-// Secrets Manager client (secret.go: the RDS-managed password) and the standard library; never net/http, internal/problem, internal/web or an HTTP adapter (arch_test.go in
+// (internal/records, internal/uploads, internal/listing), the database drivers and the standard
+// library; never net/http, internal/problem, internal/web or an HTTP adapter (arch_test.go in
 // the repository root checks it). Errors are decagon errors: not found, a reused idempotency key
 // (EUnprocessable), a duplicate id (EConflict), unstorable input (EUnprocessable), a database
 // that cannot be reached (EUnavailable).

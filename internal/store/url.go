@@ -13,7 +13,8 @@ import (
 // dataDir. A password given apart (DECAGON_DATABASE_PASSWORD) is put into a postgres URL that has
 // none, so it never has to appear in a task definition. Such a password is read once: after the
 // server's password changes (RDS rotates its managed one every 7 days) new connections fail
-// until the process restarts. A PasswordSource (WithPassword, SecretsManager) does not.
+// until the process restarts. A PasswordSource (WithPassword; internal/dbsecret reads RDS's
+// secret) does not.
 
 func URL(raw, password, dataDir string) (string, error) {
 	if raw == "" {

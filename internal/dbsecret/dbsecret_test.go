@@ -1,4 +1,4 @@
-package store_test
+package dbsecret_test
 
 import (
 	"context"
@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/decagon/decagon/internal/store"
+	"github.com/decagon/decagon/internal/dbsecret"
 )
 
-func TestParseSecret(t *testing.T) {
+func TestParse(t *testing.T) {
 	for _, c := range []struct {
 		name, raw, user, password, err string
 	}{
@@ -27,7 +27,7 @@ func TestParseSecret(t *testing.T) {
 		{"truncated", `{"username":"u","password":"hunter2`, "", "", "not a JSON object"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			s, err := store.ParseSecret(c.raw)
+			s, err := dbsecret.Parse(c.raw)
 			if c.err != "" {
 				if err == nil || !strings.Contains(err.Error(), c.err) || strings.Contains(err.Error(), "hunter2") {
 					t.Fatalf("err %v, want one containing %q and not the secret", err, c.err)
@@ -35,7 +35,7 @@ func TestParseSecret(t *testing.T) {
 				return
 			}
 			if err != nil || s.Username != c.user || s.Password != c.password {
-				t.Fatalf("ParseSecret = %+v, %v; want %q / %q", s, err, c.user, c.password)
+				t.Fatalf("Parse = %+v, %v; want %q / %q", s, err, c.user, c.password)
 			}
 		})
 	}
@@ -43,12 +43,12 @@ func TestParseSecret(t *testing.T) {
 
 // The secret comes from AWS, yet a parser of bytes from outside gets a fuzz target: it never
 // panics, and its errors never hold the text it was given.
-func FuzzParseSecret(f *testing.F) {
+func FuzzParse(f *testing.F) {
 	for _, seed := range []string{`{"username":"u","password":"p"}`, `{"password":""}`, `[]`, `"x"`, `{"password":"\ud800"}`} {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		s, err := store.ParseSecret(raw)
+		s, err := dbsecret.Parse(raw)
 		if err == nil && s.Password == "" {
 			t.Fatalf("accepted %q without a password", raw)
 		}
@@ -58,10 +58,10 @@ func FuzzParseSecret(f *testing.F) {
 	})
 }
 
-// SecretsManager reads the secret through the AWS SDK at each call (the pool caches, not the
+// Source reads the secret through the AWS SDK at each call (the pool caches, not the
 // source): here against a handler speaking Secrets Manager's JSON protocol, the endpoint set
 // as the SDK reads it from the environment, the region taken from the ARN.
-func TestSecretsManager(t *testing.T) {
+func TestSource(t *testing.T) {
 	const arn = "arn:aws:secretsmanager:eu-west-3:123456789012:secret:rds!db-1234-AbCdEf"
 	var password atomic.Value
 	password.Store("first")
@@ -99,7 +99,7 @@ func TestSecretsManager(t *testing.T) {
 		t.Setenv(k, v)
 	}
 	ctx := context.Background()
-	src, err := store.SecretsManager(ctx, arn)
+	src, err := dbsecret.Source(ctx, arn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestSecretsManager(t *testing.T) {
 	if n := calls.Load(); n != 2 {
 		t.Fatalf("%d calls to Secrets Manager, want 2", n)
 	}
-	if _, err := store.SecretsManager(ctx, "rds!db-1234"); err == nil || !strings.Contains(err.Error(), "ARN") {
+	if _, err := dbsecret.Source(ctx, "rds!db-1234"); err == nil || !strings.Contains(err.Error(), "ARN") {
 		t.Fatalf("a secret name instead of its ARN: %v", err)
 	}
 }

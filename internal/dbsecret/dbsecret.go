@@ -1,4 +1,11 @@
-package store
+// Package dbsecret reads the PostgreSQL password from AWS Secrets Manager: the secret RDS keeps
+// for a managed master password, which it rotates. Source is a store.PasswordSource, so that
+// the pool asks it for each new connection (store.WithPassword caches and refetches).
+//
+// It may import internal/store (for the source's type), the AWS SDK and the standard library.
+// It is its own package because the SDK brings net/http, which the store packages may not
+// depend on (arch_test.go).
+package dbsecret
 
 import (
 	"context"
@@ -11,17 +18,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/decagon/decagon/internal/store"
 )
 
 // secretTimeout bounds one read of the secret: a connection waits for it.
 const secretTimeout = 10 * time.Second
 
-// SecretsManager returns a PasswordSource that reads the password from the AWS Secrets Manager
+// Source returns a store.PasswordSource that reads the password from the AWS Secrets Manager
 // secret arn, in its current version: the JSON RDS keeps for a managed master password (see
-// ParseSecret). Credentials and region come from the environment as the AWS SDK finds them (in
+// Parse). Credentials and region come from the environment as the AWS SDK finds them (in
 // ECS, the task role); the region defaults to the ARN's. It reads nothing yet: the pool calls
 // the source before its first connection, and again per postgres.PasswordTTL or refusal.
-func SecretsManager(ctx context.Context, arn string) (PasswordSource, error) {
+func Source(ctx context.Context, arn string) (store.PasswordSource, error) {
 	if !strings.HasPrefix(arn, "arn:") {
 		return nil, fmt.Errorf("database secret %q: want the secret's ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME)", arn)
 	}
@@ -43,7 +52,7 @@ func SecretsManager(ctx context.Context, arn string) (PasswordSource, error) {
 		if out.SecretString == nil {
 			return "", errors.New("read database secret: it holds binary data, want RDS's JSON")
 		}
-		s, err := ParseSecret(*out.SecretString)
+		s, err := Parse(*out.SecretString)
 		if err != nil {
 			return "", fmt.Errorf("read database secret: %w", err)
 		}
@@ -58,9 +67,9 @@ type Secret struct {
 	Password string `json:"password"`
 }
 
-// ParseSecret decodes an RDS database secret. Its errors never quote the secret: a JSON error
+// Parse decodes an RDS database secret. Its errors never quote the secret: a JSON error
 // can name a character of the password.
-func ParseSecret(raw string) (Secret, error) {
+func Parse(raw string) (Secret, error) {
 	var s Secret
 	if err := json.Unmarshal([]byte(raw), &s); err != nil {
 		return Secret{}, errors.New("database secret: not a JSON object with username and password")
