@@ -37,7 +37,7 @@ type Options struct {
 	// Password, when set, gives each new connection its password, replacing the URL's: the
 	// value is kept PasswordTTL and fetched again at once when the server rejects it (SQLSTATE
 	// 28P01), so that a password rotated while the service runs (RDS's managed one) only
-	// costs the one connection attempt that met it.
+	// costs the connection attempts already made with the old value.
 	Password func(context.Context) (string, error)
 }
 
