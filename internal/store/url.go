@@ -15,7 +15,6 @@ import (
 // server's password changes (RDS rotates its managed one every 7 days) new connections fail
 // until the process restarts. A PasswordSource (WithPassword; internal/dbsecret reads RDS's
 // secret) does not.
-
 func URL(raw, password, dataDir string) (string, error) {
 	if raw == "" {
 		return "sqlite:" + filepath.Join(dataDir, "decagon.db"), nil
@@ -65,7 +64,11 @@ func collect(opts []Option) options {
 // WithPassword has every new PostgreSQL connection take its password from src, replacing the
 // URL's (SQLite has none). A nil src changes nothing.
 func WithPassword(src PasswordSource) Option {
-	return func(o *options) { o.password = src }
+	return func(o *options) {
+		if src != nil {
+			o.password = src
+		}
+	}
 }
 
 // OpenMigrated opens the database databaseURL names and applies the embedded schema, as every
