@@ -14,11 +14,24 @@ import (
 )
 
 // TestHungTarget is the fault suite's hung replica (issue 11): one of two targets goes on
-// accepting connections but never answers again, while GETs stream through the edge. The
+// accepting connections but never answers again, while requests stream through the edge. The
 // requests caught on it end at the integration timeout as 504 problems; its health checks time
 // out, so the balancer marks it unhealthy within its unhealthy threshold; from then on every
-// request goes to the healthy target and none fails.
+// request goes to the healthy target and none fails. GETs take the balancer's pooled forward,
+// POSTs with a body the reverse proxy: both paths must time out.
 func TestHungTarget(t *testing.T) {
+	for _, c := range []struct {
+		method, body string
+		header       []string
+	}{
+		{"GET", "", nil},
+		{"POST", `{"name":"x"}`, []string{"Content-Type", "application/json"}},
+	} {
+		t.Run(c.method, func(t *testing.T) { hungTarget(t, c.method, c.body, c.header) })
+	}
+}
+
+func hungTarget(t *testing.T, method, body string, header []string) {
 	const timeout = 300 * time.Millisecond // the integration timeout, short for the test
 	healthy := newBackend(t, "a")
 	hung := newHangingBackend(t, "b")
@@ -61,7 +74,7 @@ func TestHungTarget(t *testing.T) {
 				default:
 				}
 				start := time.Now()
-				r, err := h.try("GET", "/test", "", "Authorization", tok)
+				r, err := h.try(method, "/test", body, append([]string{"Authorization", tok}, header...)...)
 				res := result{start: start, end: time.Now(), status: r.status, resp: r, err: err}
 				if at := outAt.Load(); at != nil && start.After(*at) && err == nil && r.status == 200 {
 					okAfter.Add(1)
