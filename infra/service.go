@@ -12,6 +12,7 @@ import (
 	elb "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -49,6 +50,11 @@ type ServiceProps struct {
 	// Env are the DECAGON_* variables all services share; Secrets likewise.
 	Env     map[string]*string
 	Secrets map[string]awsecs.Secret
+	// DatabaseSecret, when set, is the RDS-managed secret of the database password: its ARN
+	// goes to the task as DECAGON_DATABASE_SECRET_ARN and the task role may read it, so that
+	// the service reads the password for each new connection and a rotation needs no restart
+	// (an ECS secret is resolved once, when the task starts).
+	DatabaseSecret awssecretsmanager.ISecret
 	// LogRetention is the retention of the service's log group.
 	LogRetention awslogs.RetentionDays
 	// AlarmPrefix prefixes the scaling alarms' names ("decagon-dev-tests-").
@@ -83,6 +89,16 @@ func NewService(scope constructs.Construct, id string, props ServiceProps) *Serv
 	env := map[string]*string{"DECAGON_ADDR": jsii.String(fmt.Sprintf(":%d", s.Port))}
 	for k, v := range props.Env {
 		env[k] = v
+	}
+	if props.DatabaseSecret != nil {
+		env["DECAGON_DATABASE_SECRET_ARN"] = props.DatabaseSecret.SecretArn()
+		// The task role, not the execution role: the service itself reads the secret while it
+		// runs. GetSecretValue only (GrantRead adds DescribeSecret, which the service never
+		// calls); the secret is encrypted with the Secrets Manager key, no KMS grant is needed.
+		taskRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+			Resources: jsii.Strings(*props.DatabaseSecret.SecretArn()),
+		}))
 	}
 	var memoryReservation *float64
 	if s.MemoryReservation > 0 {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -59,7 +58,8 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 	a.LB = NewLoadBalancer(st, "LoadBalancer", LoadBalancerProps{VPC: vpc, CertificateArn: cfg.CertificateArn, AccessLogs: a.Storage.Logs, Prod: cfg.Prod()})
 	db := a.Database.Instance
 	env := map[string]*string{
-		// The password comes as DECAGON_DATABASE_PASSWORD from Secrets Manager, never in here.
+		// No password here: each service reads it from the RDS-managed secret for every new
+		// connection (ServiceProps.DatabaseSecret), so RDS's rotation needs no redeploy.
 		"DECAGON_DATABASE_URL": jsii.String(fmt.Sprintf("postgres://%s@%s:%s/%s?sslmode=require",
 			dbUser, *db.DbInstanceEndpointAddress(), *db.DbInstanceEndpointPort(), dbName)),
 		"DECAGON_AUTH_ISSUER": a.Identity.Pool.UserPoolProviderUrl(),
@@ -68,9 +68,6 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 		"DECAGON_AUTH_CLIENT_ID": awscdk.Fn_Join(jsii.String(","), &[]*string{
 			a.Identity.Client.UserPoolClientId(), a.Identity.Machine.UserPoolClientId()}),
 		"DECAGON_CLOUDWATCH_EMF": jsii.String("true"),
-	}
-	secrets := map[string]awsecs.Secret{
-		"DECAGON_DATABASE_PASSWORD": awsecs.Secret_FromSecretsManager(a.Database.Secret, jsii.String("password")),
 	}
 	for _, spec := range topo.Services {
 		svcEnv := env
@@ -88,7 +85,7 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 		svc := NewService(st, "Service-"+spec.Name, ServiceProps{
 			Spec: spec, Cluster: cluster, Repository: repo, ImageDigest: cfg.ImageDigest, LB: a.LB,
 			Stage: topo.Stage.Name, Prod: cfg.Prod(),
-			Env: svcEnv, Secrets: secrets, LogRetention: retention,
+			Env: svcEnv, DatabaseSecret: a.Database.Secret, LogRetention: retention,
 			AlarmPrefix: fmt.Sprintf("%s-%s-", id, spec.Name),
 		})
 		if slices.Contains(blobServices, spec.Name) {
@@ -96,9 +93,8 @@ func NewAppStack(scope constructs.Construct, id string, cfg Config, repo awsecr.
 			a.Storage.GrantUploads(svc.TaskRole)
 		}
 		a.Database.Allow(svc.SecurityGroup, "from the "+spec.Name+" tasks")
-		// IAM database authentication for the service's user: RDS rotates the managed password
-		// every 7 days, and an IAM token (rds-db:connect) is what lets a running task open new
-		// connections after a rotation without a redeploy.
+		// IAM database authentication for the service's user, the other way past RDS's 7-day
+		// rotation (an rds-db:connect token per connection); the services use the secret today.
 		db.GrantConnect(svc.TaskRole, jsii.String(dbUser))
 		a.Services = append(a.Services, svc)
 	}

@@ -55,7 +55,7 @@ func suppress(_ *RegistryStack, st *AppStack) {
 	}
 	for _, s := range st.Services {
 		list = append(list,
-			suppression{"AwsSolutions-ECS2", s.Fargate.TaskDefinition(), "The environment holds configuration only (listen address, database host without password, issuer, client ID, bucket URL); the password comes from Secrets Manager as an ECS secret.", nil},
+			suppression{"AwsSolutions-ECS2", s.Fargate.TaskDefinition(), "The environment holds configuration only (listen address, database host without password, the database secret's ARN, issuer, client ID, bucket URL); the service reads the password itself from Secrets Manager for each new connection.", nil},
 			suppression{"AwsSolutions-IAM5", s.Fargate.TaskDefinition(), "The execution role needs ecr:GetAuthorizationToken, which has no resource-level permissions (Resource *); its other grants are scoped to the repository, log group and secret.", []string{"Resource::*"}})
 		if s.blob {
 			list = append(list, suppression{"AwsSolutions-IAM5", s.TaskRole, "Object access is limited to the uploads/ prefix of the uploads bucket: the wildcard is the prefix, which is the least privilege for a service that creates objects.",

@@ -11,7 +11,7 @@ import (
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.New("migrate", "[flags]", "Applies the embedded schema to the database (services also do it at start-up).", stdout, stderr)
-	dbFlags := addDatabaseFlags(fs)
+	dbFlags := addDatabaseFlags(fs).withSecret(fs)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file)")
 	unused, err := fs.Parse(args)
 	if err != nil {
@@ -25,7 +25,11 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	db, applied, err := store.MigrateCounted(ctx, dbURL)
+	dbPassword, err := dbFlags.passwordSource(ctx)
+	if err != nil {
+		return err
+	}
+	db, applied, err := store.MigrateCounted(ctx, dbURL, store.WithPassword(dbPassword))
 	if err != nil {
 		return err
 	}

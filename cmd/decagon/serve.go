@@ -16,7 +16,7 @@ import (
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.New("serve", "[flags] "+strings.Join(registry.Names, "|"), "Runs one service as its Fargate task does.", stdout, stderr)
 	addr := fs.String("addr", ":8080", "listen address (the container port)")
-	dbFlags := addDatabaseFlags(fs)
+	dbFlags := addDatabaseFlags(fs).withSecret(fs)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file and object store)")
 	issuer := fs.String("auth-issuer", "", "token issuer, e.g. https://cognito-idp.REGION.amazonaws.com/POOL_ID (required)")
 	clientIDs := fs.String("auth-client-id", "", "accepted app client IDs, comma-separated (required)")
@@ -58,10 +58,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	dbPassword, err := dbFlags.passwordSource(ctx)
+	if err != nil {
+		return err
+	}
 	if *publicURL == "" {
 		*publicURL = registry.LocalURL(*addr)
 	}
-	cfg := registry.ServeConfig{Name: name, Addr: *addr, DatabaseURL: dbURL, Verifier: v, MaxUpload: *maxUpload, MaxPresignedSize: *maxPresigned,
+	cfg := registry.ServeConfig{Name: name, Addr: *addr, DatabaseURL: dbURL, DatabasePassword: dbPassword, Verifier: v,
+		MaxUpload: *maxUpload, MaxPresignedSize: *maxPresigned,
 		Blob:  blob.Config{URL: *blobURL, Secret: *blobSecret, PublicURL: *publicURL, DataDir: *dataDir, Logger: logger},
 		Drain: *drain, AdminAddr: *adminAddr, Logger: logger, Version: version}
 	if *emf {

@@ -24,7 +24,10 @@ type ServeConfig struct {
 	Addr string
 	// DatabaseURL names the database (store.URL has made it).
 	DatabaseURL string
-	Verifier    *auth.Verifier
+	// DatabasePassword, when set, gives each new PostgreSQL connection its password
+	// (internal/dbsecret: RDS's managed password, which rotates while the task runs).
+	DatabasePassword store.PasswordSource
+	Verifier         *auth.Verifier
 	// Blob is the uploads service's object store; its PublicURL is the API's base URL, to which
 	// Serve adds BlobPrefix. Unused by the other services.
 	Blob blob.Config
@@ -54,7 +57,7 @@ func Serve(ctx context.Context, c ServeConfig) error {
 		go func() { obs.EMF.Run(emfCtx, 0); close(flushed) }()
 		defer func() { stopEMF(); <-flushed }() // the last counts, after the drain
 	}
-	db, err := store.OpenMigrated(ctx, c.DatabaseURL)
+	db, err := store.OpenMigrated(ctx, c.DatabaseURL, store.WithPassword(c.DatabasePassword))
 	if err != nil {
 		return err
 	}

@@ -21,17 +21,18 @@ const appliedQuery = `SELECT count(*) FROM goose_db_version WHERE version_id > 0
 // migrations this call applied: `decagon migrate` says "applied 2 migrations" or "already up to
 // date" truthfully. It reads goose's version table on a connection of its own before and after
 // (another process migrating at the same time may make the count include its work).
-func MigrateCounted(ctx context.Context, databaseURL string) (db *DB, applied int, err error) {
+func MigrateCounted(ctx context.Context, databaseURL string, opts ...Option) (db *DB, applied int, err error) {
 	ctx, cancel := context.WithTimeout(ctx, openTimeout)
 	defer cancel()
-	before, err := appliedCount(ctx, databaseURL)
+	o := collect(opts)
+	before, err := appliedCount(ctx, databaseURL, o)
 	if err != nil {
 		return nil, 0, err
 	}
-	if db, err = OpenMigrated(ctx, databaseURL); err != nil {
+	if db, err = OpenMigrated(ctx, databaseURL, opts...); err != nil {
 		return nil, 0, err
 	}
-	after, err := appliedCount(ctx, databaseURL)
+	after, err := appliedCount(ctx, databaseURL, o)
 	if err != nil {
 		db.Close()
 		return nil, 0, err
@@ -40,14 +41,23 @@ func MigrateCounted(ctx context.Context, databaseURL string) (db *DB, applied in
 }
 
 // appliedCount counts the migrations recorded as applied; 0 when nothing was ever migrated.
-func appliedCount(ctx context.Context, databaseURL string) (int, error) {
+func appliedCount(ctx context.Context, databaseURL string, o options) (int, error) {
 	backend, target, err := Parse(databaseURL)
 	if err != nil {
 		return 0, err
 	}
 	var n int
 	if backend == Postgres {
-		conn, err := pgx.Connect(ctx, target)
+		cfg, err := pgx.ParseConfig(target)
+		if err != nil {
+			return 0, fmt.Errorf("count migrations: %w", err) // pgx redacts the password
+		}
+		if o.password != nil {
+			if cfg.Password, err = o.password(ctx); err != nil {
+				return 0, fmt.Errorf("count migrations: database password: %w", err)
+			}
+		}
+		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
 			return 0, fmt.Errorf("count migrations: connect: %w", err)
 		}

@@ -49,15 +49,16 @@ type DB struct {
 
 // Open opens the database databaseURL names (see the package documentation for the forms).
 // PostgreSQL connects lazily (use Ping to check it); SQLite opens and checks its file at once.
-// Neither applies migrations: call Migrate.
-func Open(ctx context.Context, databaseURL string) (*DB, error) {
+// Neither applies migrations: call Migrate. WithPassword gives PostgreSQL's connections their
+// password from a source (see url.go).
+func Open(ctx context.Context, databaseURL string, opts ...Option) (*DB, error) {
 	backend, target, err := Parse(databaseURL)
 	if err != nil {
 		return nil, err
 	}
 	switch backend {
 	case Postgres:
-		db, err := postgres.Open(ctx, target)
+		db, err := postgres.OpenOptions(ctx, target, postgres.Options{Password: collect(opts).password})
 		if err != nil {
 			return nil, err
 		}

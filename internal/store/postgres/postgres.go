@@ -32,10 +32,24 @@ type DB struct {
 	tests *TestsStore
 }
 
+// Options are how Open signs in beyond what the URL says. The zero value uses the URL alone.
+type Options struct {
+	// Password, when set, gives each new connection its password, replacing the URL's: the
+	// value is kept PasswordTTL and fetched again at once when the server rejects it (SQLSTATE
+	// 28P01), so that a password rotated while the service runs (RDS's managed one) only
+	// costs the connection attempts already made with the old value.
+	Password func(context.Context) (string, error)
+}
+
 // Open returns a DB for the postgres:// or postgresql:// URL (any libpq URL parameter pgx knows,
 // plus pgx's pool_* parameters). It does not connect: the pool dials on first use, so call Ping
 // to check the server.
 func Open(ctx context.Context, databaseURL string) (*DB, error) {
+	return OpenOptions(ctx, databaseURL, Options{})
+}
+
+// OpenOptions is Open with Options.
+func OpenOptions(ctx context.Context, databaseURL string, opts Options) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// pgx redacts the password in its parse errors.
@@ -52,6 +66,11 @@ func Open(ctx context.Context, databaseURL string) (*DB, error) {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 		// KeepAlive as pgx's default dialer has it.
 		cfg.ConnConfig.DialFunc = (&net.Dialer{Timeout: connectTimeout, KeepAlive: 5 * time.Minute}).DialContext
+	}
+	if opts.Password != nil {
+		pw := &passwords{fetch: opts.Password, ttl: PasswordTTL}
+		cfg.BeforeConnect = pw.beforeConnect
+		cfg.ConnConfig.Tracer = connectTracer{p: pw}
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
