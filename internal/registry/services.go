@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/decagon/decagon/internal/health"
-	"github.com/decagon/decagon/internal/telemetry/instrument"
 	"github.com/decagon/decagon/internal/records/recordsapi"
+	"github.com/decagon/decagon/internal/telemetry/instrument"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/uploads/uploadsapi"
 )
