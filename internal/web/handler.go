@@ -79,8 +79,8 @@ func stack() string {
 
 // Logger returns the request-scoped logger (with the request ID) or the default one.
 func Logger(ctx interface{ Value(any) any }) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if s := scopeOf(ctx); s != nil {
+		return s.log()
 	}
 	return slog.Default()
 }
