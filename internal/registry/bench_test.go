@@ -38,8 +38,9 @@ import (
 //
 //   - minimal: one pool, one indexed SELECT (or one INSERT), JSON out; no token, no logs;
 //   - decagon: the handler `decagon serve tests` runs, built by registry.Build as Serve builds
-//     it (no --admin-addr: no Prometheus series), with a real RS256 token, the JSON access log
-//     written to the null device, request IDs and trace context;
+//     it (no --admin-addr: no Prometheus series; no OTLP endpoint: the no-op tracer provider),
+//     with a real RS256 token, the JSON access log written to the null device, request IDs and
+//     trace context;
 //   - decagon+metrics (GET only): the same with the Prometheus middleware of --admin-addr.
 //
 // Requests go over loopback HTTP through httptest servers, from GOMAXPROCS×4 client
@@ -120,6 +121,12 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { devnull.Close() })
+	// The tracer provider `decagon serve` installs without an OTLP endpoint: a no-op.
+	stopTraces, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "decagon-tests", Getenv: func(string) string { return "" }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = stopTraces(context.Background()) })
 	// The logger `decagon serve` makes (cmd/decagon newLogger), writing to the null device.
 	logger := slog.New(telemetry.LogHandler(slog.NewJSONHandler(devnull, &slog.HandlerOptions{Level: slog.LevelInfo}))).
 		With("service", "tests")
