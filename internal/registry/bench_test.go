@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -201,11 +202,13 @@ func (e *benchEnv) run(b *testing.B, srv *httptest.Server, method, path string, 
 		if err != nil {
 			return err
 		}
+		if resp.StatusCode != want {
+			b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			return fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, b)
+		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != want {
-			return &statusError{resp.StatusCode}
-		}
 		return nil
 	}
 	if err := do(); err != nil { // warm: the JWKS, the pools, the statement caches
@@ -226,10 +229,6 @@ func (e *benchEnv) run(b *testing.B, srv *httptest.Server, method, path string, 
 	b.StopTimer()
 	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
 }
-
-type statusError struct{ status int }
-
-func (e *statusError) Error() string { return "unexpected status " + http.StatusText(e.status) }
 
 // cpuTime is the process's user + system CPU time in nanoseconds.
 func cpuTime() int64 {
