@@ -6,6 +6,11 @@
 //
 //	go run ./bench/start                       # 5 runs on $DECAGON_TEST_DATABASE_URL or local PostgreSQL
 //	go run ./bench/start -runs 9 -bin ./decagon
+//	go run ./bench/start -cpus 0.25            # the service held to a Fargate task's CPU (cgroup, root)
+//
+// With -cpus the service runs in a CPU cgroup of its own (v1 cpu.cfs_quota_us or v2 cpu.max),
+// created for the run and removed after it; where cgroups are not writable the run says so and
+// measures without a limit.
 //
 // The schema is a fresh one (search_path), dropped at the end. The token issuer is never
 // contacted: /health-check needs no token and the verifier fetches keys on first use.
@@ -36,8 +41,9 @@ func main() {
 	bin := flag.String("bin", "", "decagon binary (default: build ./cmd/decagon)")
 	dbURL := flag.String("database-url", envOr("DECAGON_TEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"), "PostgreSQL to start on")
 	timeout := flag.Duration("timeout", 30*time.Second, "give up on a start after this long")
+	cpus := flag.Float64("cpus", 0, "hold the service to this many CPUs with a cgroup (0: no limit)")
 	flag.Parse()
-	if err := run(*runs, *bin, *dbURL, *timeout); err != nil {
+	if err := run(*runs, *bin, *dbURL, *timeout, *cpus); err != nil {
 		fmt.Fprintln(os.Stderr, "start:", err)
 		os.Exit(1)
 	}
@@ -50,7 +56,7 @@ func envOr(name, def string) string {
 	return def
 }
 
-func run(runs int, bin, base string, timeout time.Duration) error {
+func run(runs int, bin, base string, timeout time.Duration, cpus float64) error {
 	dir, err := os.MkdirTemp("", "decagon-start-")
 	if err != nil {
 		return err
@@ -74,9 +80,22 @@ func run(runs int, bin, base string, timeout time.Duration) error {
 	if out, err := migrate.CombinedOutput(); err != nil {
 		return fmt.Errorf("migrate: %w\n%s", err, out)
 	}
+	limit := "no CPU limit"
+	var wrap []string
+	if cpus > 0 {
+		cg, remove, err := cpuCgroup(cpus)
+		if err != nil {
+			fmt.Printf("no CPU cgroup (%v): measuring without a limit\n", err)
+		} else {
+			defer remove()
+			limit = fmt.Sprintf("%.2f CPU (cgroup)", cpus)
+			// The shell puts itself into the cgroup, then becomes the service.
+			wrap = []string{"/bin/sh", "-c", `echo $$ > "$0" && exec "$@"`, cg}
+		}
+	}
 	var times []time.Duration
 	for i := range runs {
-		d, err := startOnce(bin, dbURL, dir, timeout)
+		d, err := startOnce(wrap, bin, dbURL, dir, timeout)
 		if err != nil {
 			return fmt.Errorf("run %d: %w", i+1, err)
 		}
@@ -84,20 +103,21 @@ func run(runs int, bin, base string, timeout time.Duration) error {
 		times = append(times, d)
 	}
 	slices.Sort(times)
-	fmt.Printf("process start -> /health-check 200 on PostgreSQL (migrated), %d runs: median %v, min %v, max %v\n",
-		runs, times[len(times)/2].Round(100*time.Microsecond), times[0].Round(100*time.Microsecond), times[len(times)-1].Round(100*time.Microsecond))
+	fmt.Printf("process start -> /health-check 200 on PostgreSQL (migrated), %s, %d runs: median %v, min %v, max %v\n",
+		limit, runs, times[len(times)/2].Round(100*time.Microsecond), times[0].Round(100*time.Microsecond), times[len(times)-1].Round(100*time.Microsecond))
 	return nil
 }
 
 // startOnce starts the service, waits for its first healthy answer, and stops it.
-func startOnce(bin, dbURL, dir string, timeout time.Duration) (time.Duration, error) {
+func startOnce(wrap []string, bin, dbURL, dir string, timeout time.Duration) (time.Duration, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return 0, err
 	}
-	cmd := exec.Command(bin, "serve", "tests", "--addr", addr, "--database-url", dbURL,
+	args := append(wrap, bin, "serve", "tests", "--addr", addr, "--database-url", dbURL,
 		"--auth-issuer", "http://127.0.0.1:9/pool", "--auth-client-id", "benchclient",
 		"--data-dir", dir, "--drain", "0s", "--log-level", "warn")
+	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	client := &http.Client{Timeout: time.Second}
 	start := time.Now()
@@ -163,4 +183,34 @@ func freshSchema(base string) (string, func(), error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
+}
+
+// cpuCgroup creates a CPU cgroup limited to cpus (cgroup v2 cpu.max, or v1 cpu.cfs_quota_us)
+// and returns the path of its process list and a function that removes it.
+func cpuCgroup(cpus float64) (procs string, remove func(), err error) {
+	const period = 100000 // µs
+	quota := int(cpus * period)
+	name := fmt.Sprintf("decagon-bench-start-%d", os.Getpid())
+	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil { // v2
+		dir := filepath.Join("/sys/fs/cgroup", name)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return "", nil, err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "cpu.max"), fmt.Appendf(nil, "%d %d", quota, period), 0o644); err != nil {
+			os.Remove(dir)
+			return "", nil, fmt.Errorf("cpu.max: %w", err)
+		}
+		return filepath.Join(dir, "cgroup.procs"), func() { os.Remove(dir) }, nil
+	}
+	dir := filepath.Join("/sys/fs/cgroup/cpu", name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", nil, err
+	}
+	for file, v := range map[string]int{"cpu.cfs_period_us": period, "cpu.cfs_quota_us": quota} {
+		if err := os.WriteFile(filepath.Join(dir, file), fmt.Append(nil, v), 0o644); err != nil {
+			os.Remove(dir)
+			return "", nil, fmt.Errorf("%s: %w", file, err)
+		}
+	}
+	return filepath.Join(dir, "cgroup.procs"), func() { os.Remove(dir) }, nil
 }
