@@ -236,3 +236,30 @@ func BenchmarkCacheHit(b *testing.B) {
 		}
 	})
 }
+
+// FuzzCache: the cache accepts a string exactly when the Verifier does, the first time and
+// again from the cache, and never accepts anything but the one genuine token.
+func FuzzCache(f *testing.F) {
+	key := rsaKey(f, 0)
+	srv := newJWKSServer(f, jwkOf(f, key, "k1", "RS256"))
+	v, _ := newTestVerifier(f, srv)
+	c, _, _ := newTestCache(f, srv, 64, 0)
+	genuine := signRS256(f, key, hdr("RS256", "k1"), idClaims(srv.issuer()))
+	f.Add(genuine)
+	f.Add(genuine[:len(genuine)-2] + "AA")
+	f.Add(" " + genuine)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Fuzz(func(t *testing.T, token string) {
+		_, want := v.Verify(context.Background(), token, Requirement{})
+		for range 2 {
+			claims, err := c.Verify(context.Background(), token, Requirement{})
+			if (err == nil) != (want == nil) {
+				t.Fatalf("cache says %v, verifier %v", err, want)
+			}
+			if err == nil && token != genuine {
+				t.Fatalf("forged token accepted: %q -> %+v", token, claims)
+			}
+		}
+	})
+}
