@@ -69,7 +69,9 @@ func Build(names []string, d Deps) (*Built, error) {
 		}
 	}
 	checker := health.New(p.checks, time.Second, 2*time.Second, d.Logger)
-	m := &auth.Middleware{Verifier: d.Verifier, WriteError: web.WriteError, Logger: d.Logger}
+	// Each distinct token is RSA-verified once, then served from the cache until its exp: the
+	// signature check was a third of a GET's CPU (bench/README.md, "service hot path").
+	m := &auth.Middleware{Verifier: auth.NewCache(d.Verifier, 0, 0), WriteError: web.WriteError, Logger: d.Logger}
 	h, rt, err := service.New(service.Config{
 		Logger:       d.Logger,
 		Authenticate: func(req auth.Requirement, next http.Handler) http.Handler { return m.Require(req)(next) },

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"runtime"
+	"sync"
 
 	"github.com/decagon/decagon/internal/problem"
 )
@@ -39,21 +41,38 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
 	problem.Write(w, p, RequestID(r.Context()))
 }
 
-// WriteJSON writes v as JSON with the given status.
+// WriteJSON writes v as JSON with the given status: what json.Marshal makes, and a newline.
+// A value that cannot be encoded is an error before anything is written.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
+	buf := jsonBuffers.Get().(*bytes.Buffer)
+	defer putJSONBuffer(buf)
+	// Encode writes Marshal's bytes and the newline straight into buf: no copy of the body, and
+	// no append that grows it by one byte.
+	if err := json.NewEncoder(buf).Encode(v); err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, err = w.Write(append(b, '\n'))
-	if err != nil {
-		// The client went away after the status was sent; nothing left to tell it.
-		return nil
-	}
+	// An error here means the client went away after the status was sent; nothing is left to
+	// tell it.
+	_, _ = w.Write(buf.Bytes())
 	return nil
+}
+
+// jsonBuffers recycles WriteJSON's buffers.
+var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledJSON is the largest buffer kept for reuse: a page of big records is left to the GC,
+// so the pool never pins megabytes in a 512 MiB task.
+const maxPooledJSON = 64 << 10
+
+func putJSONBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledJSON {
+		return
+	}
+	buf.Reset()
+	jsonBuffers.Put(buf)
 }
 
 // Recover turns a panic in next into a 500 problem and a log line with the value.
@@ -79,8 +98,8 @@ func stack() string {
 
 // Logger returns the request-scoped logger (with the request ID) or the default one.
 func Logger(ctx interface{ Value(any) any }) *slog.Logger {
-	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
-		return l
+	if s := scopeOf(ctx); s != nil {
+		return s.log()
 	}
 	return slog.Default()
 }

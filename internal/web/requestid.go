@@ -6,31 +6,63 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 )
 
 type requestIDKey struct{}
-type loggerKey struct{}
 
 // HeaderRequestID is the header that carries the request ID in both directions.
 const HeaderRequestID = "X-Request-Id"
 
-// RequestID returns the request ID stored in ctx, or "".
-func RequestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey{}).(string)
-	return id
+// requestScope is what a request's context carries: its ID, and the logger that logs it, made
+// on first use. Most requests log one line, the access log's, which needs no logger of its own
+// (AccessLog adds the ID to the base logger's line); making one per request (slog's With
+// formats the attribute into a new handler) was a measurable part of a request's CPU.
+type requestScope struct {
+	id     string
+	base   *slog.Logger
+	logger atomic.Pointer[slog.Logger]
 }
 
-// WithRequestID returns ctx carrying id and a logger that logs it.
+// scopeOf returns the request scope in ctx, or nil.
+func scopeOf(ctx interface{ Value(any) any }) *requestScope {
+	s, _ := ctx.Value(requestIDKey{}).(*requestScope)
+	return s
+}
+
+// log returns the scope's logger, base.With("request_id", id), making it on the first call.
+func (s *requestScope) log() *slog.Logger {
+	if l := s.logger.Load(); l != nil {
+		return l
+	}
+	s.logger.CompareAndSwap(nil, s.base.With("request_id", s.id))
+	return s.logger.Load()
+}
+
+// RequestID returns the request ID stored in ctx, or "".
+func RequestID(ctx context.Context) string {
+	if s := scopeOf(ctx); s != nil {
+		return s.id
+	}
+	return ""
+}
+
+// WithRequestID returns ctx carrying id and a logger that logs it (see Logger); base is
+// slog.Default() when nil.
 func WithRequestID(ctx context.Context, base *slog.Logger, id string) context.Context {
-	ctx = context.WithValue(ctx, requestIDKey{}, id)
-	return context.WithValue(ctx, loggerKey{}, base.With("request_id", id))
+	if base == nil {
+		base = slog.Default()
+	}
+	return context.WithValue(ctx, requestIDKey{}, &requestScope{id: id, base: base})
 }
 
 // NewRequestID returns a random 128-bit ID in hex.
 func NewRequestID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	var h [32]byte
+	hex.Encode(h[:], b[:])
+	return string(h[:])
 }
 
 // ValidRequestID reports whether a client-supplied ID may be kept: 1..128 characters from a

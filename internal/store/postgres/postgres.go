@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"runtime"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,13 +19,17 @@ import (
 	"github.com/decagon/decagon/internal/store/internal/contract"
 )
 
-const (
-	// maxConns suits a 0.25 vCPU task: more connections would only queue on the CPU, and RDS's
-	// connection limit is shared by every task. pool_max_conns in the URL overrides it.
-	maxConns = 10
-	// connectTimeout bounds dialing the server; connect_timeout in the URL overrides it.
-	connectTimeout = 5 * time.Second
-)
+// connectTimeout bounds dialing the server; connect_timeout in the URL overrides it.
+const connectTimeout = 5 * time.Second
+
+// maxConns is the pool's size unless pool_max_conns in the URL says otherwise: two connections
+// per CPU the process may use, at least 4. Go sets GOMAXPROCS from the container's CPU limit
+// (at least 2), so a 0.25 vCPU Fargate task gets 4: enough to keep its CPU busy while queries
+// wait on the network, few enough that requests queue in the pool rather than on the CPU with
+// a connection each, and a small share of RDS's connection limit, which every task divides.
+func maxConns() int32 {
+	return int32(max(4, 2*runtime.GOMAXPROCS(0)))
+}
 
 // DB is a PostgreSQL database holding decagon's tables. Its methods are safe for concurrent use.
 type DB struct {
@@ -60,7 +65,7 @@ func OpenOptions(ctx context.Context, databaseURL string, opts Options) (*DB, er
 		params = u.Query()
 	}
 	if !params.Has("pool_max_conns") {
-		cfg.MaxConns = maxConns
+		cfg.MaxConns = maxConns()
 	}
 	if !params.Has("connect_timeout") {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
@@ -72,6 +77,9 @@ func OpenOptions(ctx context.Context, databaseURL string, opts Options) (*DB, er
 		cfg.BeforeConnect = pw.beforeConnect
 		cfg.ConnConfig.Tracer = connectTracer{p: pw}
 	}
+	// Statements are prepared once per connection and cached (pgx's default
+	// QueryExecModeCacheStatement, 512 per connection): a query costs one round trip. A URL may
+	// set default_query_exec_mode (exec or simple_protocol behind a transaction pooler).
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)

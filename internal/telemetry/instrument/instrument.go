@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/telemetry"
@@ -33,10 +34,24 @@ type call struct {
 	start time.Time
 }
 
+// begin starts the span of a call and times it. While no spans are exported it starts none:
+// the call keeps the request's context, whose trace context the logs already carry, and costs
+// a clock read (the no-op provider's Start still allocated a context, options and attributes).
 func begin(ctx context.Context, name string, attrs ...attribute.KeyValue) call {
+	if !telemetry.Enabled() {
+		return untraced(ctx)
+	}
 	ctx, span := telemetry.Tracer().Start(ctx, name, trace.WithSpanKind(trace.SpanKindClient), trace.WithAttributes(attrs...))
 	return call{ctx: ctx, span: span, start: time.Now()}
 }
+
+// untraced is a timed call without a span.
+func untraced(ctx context.Context) call {
+	return call{ctx: ctx, span: noSpan, start: time.Now()}
+}
+
+// noSpan stands in for the span of a call that is not traced; its methods do nothing.
+var noSpan trace.Span = noop.Span{}
 
 // end finishes the span; not-found and conflict are answers, not span errors.
 func (c call) end(err error) time.Duration {

@@ -120,3 +120,47 @@ func TestStoreAndBucket(t *testing.T) {
 		t.Fatalf("%d spans of ours, want %d", ours, len(want))
 	}
 }
+
+// fixedTests is a records.Store answering Get from memory, so that only the wrapper allocates.
+type fixedTests struct{ records.Store }
+
+func (fixedTests) Get(context.Context, string, string) (records.Record, error) {
+	return records.Record{ID: "x"}, nil
+}
+
+// While no spans are exported a wrapped call does no span work: no allocation at all, and the
+// store sees the caller's context itself.
+func TestUntracedCallsCostNothing(t *testing.T) {
+	shutdown, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "test", Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = shutdown(context.Background()) })
+	if telemetry.Enabled() {
+		t.Fatal("exporting without an endpoint")
+	}
+	var seen context.Context
+	s := instrument.Tests(ctxRecorder{fixedTests{}, &seen}, "sqlite", &recorder{})
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "x", "o"); err != nil {
+		t.Fatal(err)
+	}
+	if seen != ctx {
+		t.Error("the store got another context than the caller's")
+	}
+	plain := instrument.Tests(fixedTests{}, "sqlite")
+	if n := testing.AllocsPerRun(100, func() { _, _ = plain.Get(ctx, "x", "o") }); n != 0 {
+		t.Errorf("an untraced Get allocates %v times, want 0", n)
+	}
+}
+
+// ctxRecorder remembers the context its Get was called with.
+type ctxRecorder struct {
+	fixedTests
+	seen *context.Context
+}
+
+func (c ctxRecorder) Get(ctx context.Context, id, owner string) (records.Record, error) {
+	*c.seen = ctx
+	return c.fixedTests.Get(ctx, id, owner)
+}
