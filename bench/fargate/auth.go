@@ -53,8 +53,9 @@ func startIssuer() (*issuer, error) {
 	now := time.Now()
 	header, _ := json.Marshal(map[string]any{"alg": "RS256", "kid": "bench", "typ": "JWT"})
 	claims, _ := json.Marshal(map[string]any{
-		"sub": subject, "aud": clientID, "token_use": "id",
-		"cognito:username": "bench", "cognito:groups": []string{"dev"}, "email": "bench@example.com",
+		// A signed-in user's access token: every operation lists aws.cognito.signin.user.admin.
+		"sub": subject, "client_id": clientID, "token_use": "access", "scope": "aws.cognito.signin.user.admin",
+		"username": "bench", "cognito:groups": []string{"dev"}, "version": 2,
 		"iss": url, "auth_time": now.Unix(), "iat": now.Unix(), "exp": now.Add(12 * time.Hour).Unix(),
 		"jti": "bench-1", "origin_jti": "bench-1", "event_id": "bench",
 	})

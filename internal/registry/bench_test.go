@@ -140,7 +140,8 @@ func newBenchEnv(b *testing.B, backend string) *benchEnv {
 	if err != nil {
 		b.Fatal(err)
 	}
-	claims, err := v.Verify(ctx, token, auth.Requirement{})
+	// The signed-in user's access token, with the scope every operation accepts from a person.
+	claims, err := v.Verify(ctx, token, auth.Requirement{Scopes: []string{idp.DefaultUserScope}})
 	if err != nil {
 		b.Fatal(err)
 	}
