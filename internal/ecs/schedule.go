@@ -263,9 +263,9 @@ func (s *Service) utilization(cpu float64, rss uint64) float64 {
 	return cpu
 }
 
-// sample reads the CPU and memory of every running task and, with scaling, records the
-// datapoint and applies the policies' decisions.
-func (s *Service) sample() {
+// sample reads the CPU and memory of every running task for Status and, with datapoint, the
+// scaling metric over the last resolution: the scaler records it and its decisions are applied.
+func (s *Service) sample(datapoint bool) {
 	s.mu.Lock()
 	var ts []*task
 	for _, t := range s.tasks {
@@ -289,13 +289,20 @@ func (s *Service) sample() {
 		}
 		if !t.prev.at.IsZero() {
 			t.cpu, t.measured = cpuPercent(t.prev, readings[i], vcpu), true
-			values = append(values, s.utilization(t.cpu, readings[i].rss))
 		}
 		t.prev, t.rss = readings[i], readings[i].rss
+		if datapoint {
+			// A task's first datapoint covers a whole resolution: the reading at its first
+			// tick only starts it.
+			if !t.scalePrev.at.IsZero() {
+				values = append(values, s.utilization(cpuPercent(t.scalePrev, readings[i], vcpu), readings[i].rss))
+			}
+			t.scalePrev = readings[i]
+		}
 	}
 	desired := s.desired
 	s.mu.Unlock()
-	if s.scaler == nil {
+	if !datapoint || s.scaler == nil {
 		return
 	}
 	s.scaler.Record(values)

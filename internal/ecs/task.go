@@ -41,6 +41,7 @@ type task struct {
 	registered  bool
 	stopReason  string
 	prev        usage // the last /proc reading
+	scalePrev   usage // the reading at the last scaling datapoint
 	cpu         float64
 	rss         uint64
 	measured    bool // cpu covers a whole sampling interval

@@ -1,0 +1,80 @@
+package devstack
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+
+	"github.com/decagon/decagon/internal/ecs"
+)
+
+// taskCommand is how `decagon dev` starts a task: `decagon serve <service>` of the same binary
+// on the task's loopback port, sharing the stack's data dir, database, object store and
+// identity provider.
+type taskCommand struct {
+	exe         string
+	dataDir     string
+	databaseURL string
+	blobURL     string
+	issuer      string
+	clientID    string
+	publicURL   string // the edge's base URL, for the directory store's signed URLs
+	maxUpload   int64
+	logLevel    string
+	metrics     *taskMetrics // told of each task's /metrics address
+}
+
+func (c taskCommand) command(service, addr string) *exec.Cmd {
+	args := []string{
+		// The target group has drained a task by the time it gets SIGTERM: no drain of its own.
+		"--drain", "0s",
+		// The issuer is an identifier, not an address (idp.LocalIssuer): the keys come from
+		// the data dir's files.
+		"--auth-issuer", c.issuer, "--auth-client-id", c.clientID, "--auth-local-idp",
+		"--data-dir", c.dataDir, "--public-url", c.publicURL,
+	}
+	if c.maxUpload > 0 {
+		args = append(args, "--max-upload", strconv.FormatInt(c.maxUpload, 10))
+	}
+	if c.logLevel != "" {
+		args = append(args, "--log-level", c.logLevel)
+	}
+	if c.blobURL != "" {
+		args = append(args, "--blob-url", c.blobURL)
+	}
+	if c.metrics != nil {
+		if admin, err := freeAddr(); err == nil {
+			args = append(args, "--admin-addr", admin)
+			c.metrics.track(addr, admin)
+		}
+	}
+	cmd := ecs.ServeCommand(c.exe, service, args...)(addr)
+	cmd.Env = taskEnv(os.Environ(), c.databaseURL)
+	return cmd
+}
+
+// taskEnv is a task's environment: the stack's, without its DECAGON_* variables (the task gets
+// its settings as flags, and would warn of every variable `decagon serve` does not read), plus
+// the database URL, which stays out of the command line (ps shows that to every user) since it
+// may hold a password.
+func taskEnv(env []string, databaseURL string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, "DECAGON_") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, "DECAGON_DATABASE_URL="+databaseURL)
+}
+
+// freeAddr returns a loopback address with a port free at the time of the call.
+func freeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := ln.Addr().String()
+	return addr, ln.Close()
+}
