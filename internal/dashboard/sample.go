@@ -22,8 +22,8 @@ type Point struct {
 type totals struct {
 	at       time.Time
 	requests float64
-	errors   float64             // 5xx
-	buckets  map[float64]float64 // upper bound → cumulative count, summed over series
+	errors   float64                // 5xx
+	buckets  map[float64]float64    // upper bound → cumulative count, summed over series
 	routes   map[string]routeTotals // by routeKey: one operation, not one path
 	waf      map[string]float64
 }

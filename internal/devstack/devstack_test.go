@@ -3,17 +3,17 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"fmt"
 	"net/http"
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -160,7 +160,6 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
 
 // services reads GET /_dev/services.
 func (s *stack) services() []ecs.Status {

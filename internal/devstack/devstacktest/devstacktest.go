@@ -20,8 +20,8 @@ import (
 )
 
 const (
-	taskEnv    = "DEVSTACKTEST_TASK"    // the service's name: this process is a task
-	addrEnv    = "DEVSTACKTEST_ADDR"    // where it listens
+	taskEnv = "DEVSTACKTEST_TASK" // the service's name: this process is a task
+	addrEnv = "DEVSTACKTEST_ADDR" // where it listens
 )
 
 // Command is a devstack.Config.Command starting the stand-in task.
