@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// A page on a rebound name (rebind.evil.example → 127.0.0.1) cannot stop a replica or read the
+// A page on a rebound name (rebind.evil.example → 127.0.0.1) cannot stop a task or read the
 // stack's state, even with an Origin matching its Host; the API keeps answering any Host.
 func TestLocalEndpointsRefuseForeignHosts(t *testing.T) {
 	s := startStack(t)

@@ -27,9 +27,8 @@ const scrapeTimeout = 2 * time.Second
 // taskMetrics is a prometheus.Gatherer of the services' series, which live in the tasks: each
 // task serves its /metrics on an admin address of its own, and every Gather scrapes the running
 // tasks and sums their series per label set, so that the stack's /metrics shows a service's
-// requests, database calls and pools as one figure, as in-process replicas sharing a registry
-// did. A counter of a task that stopped leaves the sum with it (the sum drops, as a counter
-// reset). Families the stack's own registry has (the build info, the Go runtime's, the
+// requests, database calls and pools as one figure. A counter of a task that stopped leaves the
+// sum with it (the sum drops, as a counter reset). Families the stack's own registry has (the build info, the Go runtime's, the
 // process's) are left out: the stack reports its own.
 type taskMetrics struct {
 	own    prometheus.Gatherer
@@ -159,9 +158,12 @@ func add(sum map[string]*dto.MetricFamily, f *dto.MetricFamily) {
 	}
 }
 
+// labelKey identifies a metric of a family by its label set, whatever the labels' order.
 func labelKey(m *dto.Metric) string {
+	ls := slices.Clone(m.GetLabel())
+	slices.SortFunc(ls, func(a, b *dto.LabelPair) int { return strings.Compare(a.GetName(), b.GetName()) })
 	var b strings.Builder
-	for _, l := range m.GetLabel() { // sorted by name in the exposition
+	for _, l := range ls {
 		b.WriteString(l.GetName())
 		b.WriteByte(0)
 		b.WriteString(l.GetValue())

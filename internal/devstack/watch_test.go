@@ -73,7 +73,10 @@ func TestSnapshotChanges(t *testing.T) {
 		want   []string
 	}{
 		{"nothing", func() {}, nil},
-		{"a test and a README", func() { write(t, root, "main_test.go", "y", t0.Add(time.Minute)); write(t, root, "README.md", "y", t0.Add(time.Minute)) }, nil},
+		{"a test and a README", func() {
+			write(t, root, "main_test.go", "y", t0.Add(time.Minute))
+			write(t, root, "README.md", "y", t0.Add(time.Minute))
+		}, nil},
 		{"the data dir", func() { write(t, root, "data/bin/y.go", "y", t0.Add(time.Minute)) }, nil},
 		{"a Go file's time", func() { write(t, root, "main.go", "x", t0.Add(time.Minute)) }, []string{"main.go"}},
 		{"a Go file's size", func() { write(t, root, "main.go", "xx", t0.Add(time.Minute)) }, []string{"main.go"}},
