@@ -234,7 +234,17 @@ func TestLocalScaling(t *testing.T) {
 		st = serviceStatus(t, base, "tests")
 		return st.Desired >= 3 && st.Running >= 3 && hasEvent(st, ecs.EventScaleOut, "desired count 2 → 3")
 	})
+	// Under load the tasks' CPU shows in Status too, not only in the alarms.
+	busiest := 0.0
+	for _, ts := range st.Tasks {
+		if ts.CPUPercent != nil {
+			busiest = max(busiest, *ts.CPUPercent)
+		}
+	}
 	ld.check(t, "scale-out")
+	if busiest <= 0 {
+		t.Errorf("no task shows any CPU under load: %+v", st.Tasks)
+	}
 	if a := st.Scaling.Alarms[0]; a.Value == nil || a.State == "INSUFFICIENT_DATA" {
 		t.Errorf("scale-out alarm %+v", a)
 	}

@@ -287,10 +287,6 @@ func (s *Service) sample(datapoint bool) {
 		if !ok[i] {
 			continue
 		}
-		if !t.prev.at.IsZero() {
-			t.cpu, t.measured = cpuPercent(t.prev, readings[i], vcpu), true
-		}
-		t.prev, t.rss = readings[i], readings[i].rss
 		if datapoint {
 			// A task's first datapoint covers a whole resolution: the reading at its first
 			// tick only starts it.
@@ -298,7 +294,14 @@ func (s *Service) sample(datapoint bool) {
 				values = append(values, s.utilization(cpuPercent(t.scalePrev, readings[i], vcpu), readings[i].rss))
 			}
 			t.scalePrev = readings[i]
+			continue
 		}
+		// Status's figures come from the other ticker alone: both tick every second at
+		// speed-up 60, and a reading a moment after the last would show 0 % CPU.
+		if !t.prev.at.IsZero() {
+			t.cpu, t.measured = cpuPercent(t.prev, readings[i], vcpu), true
+		}
+		t.prev, t.rss = readings[i], readings[i].rss
 	}
 	desired := s.desired
 	s.mu.Unlock()
