@@ -217,6 +217,9 @@ func TestStack(t *testing.T) {
 		t.Fatalf("services %+v", svcs)
 	}
 	st := svcs[0]
+	if st.Events == nil {
+		t.Error("events are null before the first event, want []")
+	}
 	if st.Name != "tests" || st.Desired != 2 || st.Running != 2 || st.Healthy != 2 || st.Min != 2 || st.Max != 4 ||
 		st.Deployment != nil || st.Scaling == nil || len(st.Scaling.Alarms) != 2 || st.Scaling.Alarms[0].Name != "ECS_Fargate_Container_Scaleout_CPU_Utilisation" {
 		t.Fatalf("service %+v", st)

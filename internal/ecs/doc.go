@@ -18,8 +18,9 @@
 //	          ECS does (after Config.HealthCheckGracePeriod)
 //	stop      deregister and wait for the drain (the group's deregistration delay), then
 //	          SIGTERM, then SIGKILL after StopTimeout
-//	scaling   with Config.Scaling, the metric of the RUNNING tasks (CPU of their vCPU, or RSS
-//	          of their memory for MemoryUtilization) is recorded every resolution into
+//	scaling   with Config.Scaling, the metric of the RUNNING tasks that have passed their
+//	          health checks (CPU of their vCPU, or RSS of their memory for
+//	          MemoryUtilization) is recorded every resolution into
 //	          internal/scaling, whose decisions set the desired count (events scale-out,
 //	          scale-in); scale-in stops tasks that are not healthy first, then the newest
 //	deploy    Deploy starts a new revision; old tasks are replaced within the bounds ECS

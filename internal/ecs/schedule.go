@@ -288,8 +288,14 @@ func (s *Service) sample(datapoint bool) {
 			continue
 		}
 		if datapoint {
-			// A task's first datapoint covers a whole resolution: the reading at its first
-			// tick only starts it.
+			// A task counts once it has passed its health checks, and its first datapoint
+			// covers a whole resolution after that: the reading at its first tick only starts
+			// it. A task the load balancer sends nothing to yet would be the Minimum of every
+			// datapoint and bring the scale-in alarm at once, the more so under --scaling-speedup,
+			// which compresses the periods but not the health checks.
+			if !t.healthySeen {
+				continue
+			}
 			if !t.scalePrev.at.IsZero() {
 				values = append(values, s.utilization(cpuPercent(t.scalePrev, readings[i], vcpu), readings[i].rss))
 			}
