@@ -49,6 +49,11 @@ type stack struct {
 
 func startStack(t *testing.T) *stack {
 	t.Helper()
+	return startStackWith(t, testTopology)
+}
+
+func startStackWith(t *testing.T, yaml string) *stack {
+	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	provider, err := idp.Open(t.TempDir(), idp.Config{Logger: logger})
 	if err != nil {
@@ -66,7 +71,7 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := topology.Parse([]byte(testTopology))
+	topo, err := topology.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -387,5 +392,18 @@ func TestShutdownStopsEverything(t *testing.T) {
 		if syscall.Kill(pid, 0) == nil {
 			t.Fatalf("task process %d still runs after shutdown", pid)
 		}
+	}
+}
+
+// A service of one task at 50/100 cannot be deployed (no task may stop, none may be added):
+// 409 as a problem, as ECS refuses it, and nothing changes.
+func TestDeployWithoutRoomIsAConflict(t *testing.T) {
+	s := startStackWith(t, strings.Replace(testTopology, "desiredCount: 2", "desiredCount: 1\n    minCount: 1", 1))
+	code, body, err := s.send("POST", "/_dev/services/tests/deploy")
+	if err != nil || code != http.StatusConflict || !strings.Contains(string(body), "no room to replace a task") {
+		t.Fatalf("deploy: %d %v %s", code, err, body)
+	}
+	if st := s.services()[0]; st.Deployment != nil || st.Running != 1 || len(st.Events) != 0 {
+		t.Fatalf("after the refusal: %+v", st)
 	}
 }
