@@ -115,8 +115,11 @@ func newWatcher(dataDir string, logger *slog.Logger, stderr io.Writer) (*devstac
 	if err := devstack.CopyExecutable(exe); err != nil {
 		return nil, "", err
 	}
-	return &devstack.Watcher{Root: root, Skip: []string{dataDir}, Logger: logger,
-		Build: devstack.GoBuild(root, exe, func(out string) { fmt.Fprint(stderr, out) })}, exe, nil
+	w := &devstack.Watcher{Root: root, Skip: []string{dataDir}, Logger: logger,
+		Build: devstack.GoBuild(root, exe, func(out string) { fmt.Fprint(stderr, out) })}
+	// The tree as it is when the stack starts is the running build: an edit made while the
+	// tasks start is the first rebuild.
+	return w, exe, w.Prime()
 }
 
 // banner is what `decagon dev` prints once the stack is up: at idle, the terminal shows it and

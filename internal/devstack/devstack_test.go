@@ -36,7 +36,11 @@ services:
 
 func TestMain(m *testing.M) {
 	devstacktest.Main() // a task started by a test's stack: serve, never return
-	os.Exit(m.Run())
+	code := m.Run()
+	if dir := buildDir.Load(); dir != nil {
+		_ = os.RemoveAll(*dir)
+	}
+	os.Exit(code)
 }
 
 type stack struct {
@@ -275,6 +279,8 @@ type load struct {
 	wg               sync.WaitGroup
 	ok, failed       atomic.Int64
 	firstErr         atomic.Value
+	mu               sync.Mutex
+	failedAt         []time.Time // when each failed request was sent
 	pids             sync.Map
 	url, token, path string
 }
@@ -292,6 +298,7 @@ func startLoad(t *testing.T, url, token, path string, n int) *load {
 					return
 				default:
 				}
+				sent := time.Now()
 				req, _ := http.NewRequest("GET", l.url+l.path, nil)
 				req.Header.Set("Authorization", "Bearer "+l.token)
 				resp, err := client.Do(req)
@@ -306,6 +313,9 @@ func startLoad(t *testing.T, url, token, path string, n int) *load {
 				if err != nil {
 					l.failed.Add(1)
 					l.firstErr.CompareAndSwap(nil, err.Error())
+					l.mu.Lock()
+					l.failedAt = append(l.failedAt, sent)
+					l.mu.Unlock()
 					continue
 				}
 				var m map[string]any
@@ -329,6 +339,27 @@ func (l *load) end() {
 		close(l.stop)
 	}
 	l.wg.Wait()
+}
+
+// checkAfter is check for a load during which a task was killed at killed: the GETs in
+// flight to it then are cut (an ALB answers them 502 as well, and the balancer retries only
+// what could not connect or found a pooled connection closed); every GET sent after it must
+// succeed.
+func (l *load) checkAfter(t *testing.T, what string, killed time.Time) {
+	t.Helper()
+	l.end()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cut := 0
+	for _, at := range l.failedAt {
+		if at.Before(killed) {
+			cut++
+		}
+	}
+	if after := len(l.failedAt) - cut; after != 0 {
+		t.Fatalf("%s: %d GETs sent after the kill failed (%d in flight were cut); first: %v", what, after, cut, l.firstErr.Load())
+	}
+	t.Logf("%s: %d GETs, none sent after the kill failed; %d in flight at the kill were cut", what, l.ok.Load()+l.failed.Load(), cut)
 }
 
 func (l *load) check(t *testing.T, what string) {

@@ -1,7 +1,6 @@
 package devstack
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
@@ -45,7 +44,7 @@ func (c taskCommand) command(service, addr string) *exec.Cmd {
 		args = append(args, "--blob-url", c.blobURL)
 	}
 	if c.metrics != nil {
-		if admin, err := freeAddr(); err == nil {
+		if admin, err := ecs.FreeAddr(); err == nil { // never the port of another task
 			args = append(args, "--admin-addr", admin)
 			c.metrics.track(addr, admin)
 		}
@@ -67,14 +66,4 @@ func taskEnv(env []string, databaseURL string) []string {
 		}
 	}
 	return append(out, "DECAGON_DATABASE_URL="+databaseURL)
-}
-
-// freeAddr returns a loopback address with a port free at the time of the call.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
 }

@@ -32,6 +32,19 @@ type Watcher struct {
 	Deploy func() error
 	// Logger receives a line per rebuild; slog.Default() when nil.
 	Logger *slog.Logger
+
+	last map[string]string // the tree as last built
+}
+
+// Prime takes the tree as it is now as the one built: changes are counted from here. Run
+// primes the watcher itself if it was not.
+func (w *Watcher) Prime() error {
+	s, err := w.Snapshot()
+	if err != nil {
+		return err
+	}
+	w.last = s
+	return nil
 }
 
 // Run polls until ctx is done.
@@ -42,10 +55,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 	if w.Logger == nil {
 		w.Logger = slog.Default()
 	}
-	last, err := w.Snapshot()
-	if err != nil {
-		return err
+	if w.last == nil {
+		if err := w.Prime(); err != nil {
+			return err
+		}
 	}
+	last := w.last
 	tick := time.NewTicker(w.Interval)
 	defer tick.Stop()
 	for {

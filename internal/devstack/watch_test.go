@@ -116,6 +116,9 @@ func TestWatchDeploys(t *testing.T) {
 			return nil
 		},
 		Deploy: func() error { deploys.Add(1); return s.DeployAll() }}
+	if err := w.Prime(); err != nil { // before the change below, whenever Run starts
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- w.Run(ctx) }()

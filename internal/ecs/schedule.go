@@ -149,7 +149,7 @@ func (s *Service) failedStart(now time.Time) {
 func (s *Service) startTask(now time.Time) {
 	s.seq++
 	t := &task{id: fmt.Sprintf("%s-%d", s.cfg.Name, s.seq), revision: s.revision, state: TaskPending}
-	addr, err := freeAddr()
+	addr, err := FreeAddr()
 	if err != nil {
 		s.logger.Error("no port for a task", "err", err)
 		s.failedStart(now)
