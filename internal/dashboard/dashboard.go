@@ -68,6 +68,8 @@ type Alarm struct {
 	Threshold     float64  `json:"threshold"`
 	Comparison    string   `json:"comparison"`
 	PeriodSeconds float64  `json:"period_seconds"`
+	// EvaluationPeriods is how many consecutive periods must breach.
+	EvaluationPeriods int `json:"evaluation_periods"`
 }
 
 // ServiceEvent is one event of a service (scale-out, task-replaced, ...), newest first.

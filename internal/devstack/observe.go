@@ -112,7 +112,7 @@ func (t *Targets) Services() []dashboard.Service {
 		if st.Scaling != nil {
 			for _, a := range st.Scaling.Alarms {
 				ds.Alarms = append(ds.Alarms, dashboard.Alarm{Name: a.Name, State: string(a.State), Value: a.Value,
-					Threshold: a.Threshold, Comparison: a.Comparison, PeriodSeconds: a.PeriodSeconds})
+					Threshold: a.Threshold, Comparison: a.Comparison, PeriodSeconds: a.PeriodSeconds, EvaluationPeriods: a.EvaluationPeriods})
 			}
 		}
 		for i, e := range st.Events {
