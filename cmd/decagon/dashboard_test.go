@@ -15,9 +15,8 @@ import (
 )
 
 // The dashboard of `decagon dev` in headless Chromium while traffic flows: the numbers move,
-// and stopping a replica from the page shows it out of service there, and starting it brings
-// it back. Chromium comes from Debian's chromium package; without it the test skips, unless CI
-// is set.
+// and stopping a task from the page shows its replacement there. Chromium comes from Debian's
+// chromium package; without it the test skips, unless CI is set.
 func TestDevDashboardInBrowser(t *testing.T) {
 	ctx := browsertest.Browser(t, 50*time.Second)
 	s := startDev(t, t.TempDir())
@@ -55,13 +54,18 @@ func TestDevDashboardInBrowser(t *testing.T) {
 	browsertest.WaitText(t, ctx, `tr[data-route="GET /test"] .requests`, 5*time.Second, func(v string) bool { return browsertest.Number(v) > 0 })
 	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .health`, 5*time.Second, func(v string) bool { return v == "healthy" })
 
-	browsertest.Click(t, ctx, `tr[data-target="tests-1"] button[data-action="stop"]`)
-	out := func(v string) bool { return v == "stopped" || v == "unhealthy" }
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .health`, 5*time.Second, out)
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-2"] .health`, time.Second, func(v string) bool { return v == "healthy" })
-	browsertest.WaitText(t, ctx, `#groups`, 5*time.Second, func(v string) bool { return strings.Contains(v, "tests — 1 of 2 healthy") })
-	browsertest.Screenshot(t, ctx, "dev-dashboard.png")
+	// The tasks are processes: each row has its pid, and its CPU once measured.
+	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .pid`, 5*time.Second, func(v string) bool { return browsertest.Number(v) > 0 })
+	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .cpu`, 10*time.Second, func(v string) bool { return strings.HasSuffix(v, "%") })
+	browsertest.WaitText(t, ctx, `[data-service="tests"] .healthy`, 5*time.Second, func(v string) bool { return v == "2" })
 
-	browsertest.Click(t, ctx, `tr[data-target="tests-1"] button[data-action="start"]`)
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .health`, 15*time.Second, func(v string) bool { return v == "healthy" })
+	// Stopping a task from the page is ECS's StopTask: it drains and exits, and the scheduler
+	// starts a replacement under a new ID, which the page shows healthy with the event.
+	browsertest.Click(t, ctx, `tr[data-target="tests-1"] button[data-action="stop"]`)
+	browsertest.WaitText(t, ctx, `tr[data-target="tests-3"] .health`, 20*time.Second, func(v string) bool { return v == "healthy" })
+	browsertest.WaitText(t, ctx, `[data-service="tests"] .svc-events`, 5*time.Second, func(v string) bool {
+		return strings.Contains(v, "task tests-1 stopped") && strings.Contains(v, "replaced by task tests-3")
+	})
+	browsertest.WaitText(t, ctx, `#groups`, 10*time.Second, func(v string) bool { return strings.Contains(v, "tests — 2 of 2 healthy") })
+	browsertest.Screenshot(t, ctx, "dev-dashboard.png")
 }

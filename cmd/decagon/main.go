@@ -24,7 +24,7 @@ usage: decagon <command> [flags] [arguments]
 
 commands:
   dev       run the local stack: edge (WAF, stage, authorizer, load balancer), identity provider,
-            and replicas of every service of decagon.yaml
+            and every service of decagon.yaml as local ECS tasks (child processes)
   edge      run the edge alone in front of given targets
   serve     run one service as its container does: decagon serve tests|uploads
   migrate   apply the embedded database schema to --database-url

@@ -9,6 +9,7 @@ import (
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
 	"github.com/decagon/decagon/internal/cli"
+	"github.com/decagon/decagon/internal/idp"
 	"github.com/decagon/decagon/internal/registry"
 	"github.com/decagon/decagon/internal/telemetry"
 )
@@ -20,8 +21,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file and object store)")
 	issuer := fs.String("auth-issuer", "", "token issuer, e.g. https://cognito-idp.REGION.amazonaws.com/POOL_ID (required)")
 	clientIDs := fs.String("auth-client-id", "", "accepted app client IDs, comma-separated (required)")
+	localIDP := fs.Bool("auth-local-idp", false, "read the issuer's keys from the local identity provider in --data-dir instead of fetching its JWKS: how the tasks of `decagon dev` verify its tokens")
 	blobURL := fs.String("blob-url", "", "uploads: s3://BUCKET?region=R[&endpoint=URL&use_path_style=true] or file:///DIR (default: a directory in --data-dir)")
-	blobSecret := fs.String("blob-url-secret", "", "uploads, directory store: hex key (≥ 32 bytes) signing its URLs, the same on every replica (default: kept in --data-dir)")
+	blobSecret := fs.String("blob-url-secret", "", "uploads, directory store: hex key (≥ 32 bytes) signing its URLs, the same on every task (default: kept in --data-dir)")
 	publicURL := fs.String("public-url", "", "uploads, directory store: the base URL clients reach the API at, for signed URLs (default: http:// and --addr, 127.0.0.1 for an unspecified host)")
 	maxUpload := fs.Size("max-upload", registry.DefaultMaxUpload, "uploads: largest direct upload")
 	maxPresigned := fs.Size("max-presigned-size", registry.DefaultMaxPresignedSize, "uploads: largest file a presigned PUT may announce (at most 5GiB, S3's single PUT)")
@@ -50,7 +52,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer stopTelemetry()
-	v, err := auth.NewVerifier(auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger})
+	ac := auth.Config{Issuer: *issuer, ClientIDs: cli.List(*clientIDs), Logger: logger}
+	if *localIDP {
+		// decagon dev's issuer is an identifier, not an address (idp.LocalIssuer): its keys are
+		// the files in the data dir the stack shares with its tasks.
+		p, err := idp.Open(*dataDir, idp.Config{Logger: logger})
+		if err != nil {
+			return err
+		}
+		if ac.HTTPClient, err = p.HTTPClient(*issuer); err != nil {
+			return err
+		}
+	}
+	v, err := auth.NewVerifier(ac)
 	if err != nil {
 		return err
 	}

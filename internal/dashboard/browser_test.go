@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,10 +20,12 @@ import (
 	"github.com/decagon/decagon/internal/dashboard"
 	"github.com/decagon/decagon/internal/dashboard/browsertest"
 	"github.com/decagon/decagon/internal/devstack"
-	"github.com/decagon/decagon/internal/metrics"
+	"github.com/decagon/decagon/internal/devstack/devstacktest"
 	"github.com/decagon/decagon/internal/topology"
 )
 
+// browserTopology scales out on almost any traffic: the Average CPU of the tasks above 1 % of
+// their vCPU for one period, a minute that --scaling-speedup 60 makes a second.
 const browserTopology = `
 stage: {name: Test, throttling: {rateLimit: 10000, burstLimit: 5000}}
 services:
@@ -31,7 +34,16 @@ services:
     desiredCount: 2
     healthCheck:
       local: {interval: 100ms, timeout: 100ms, healthyThreshold: 2, unhealthyThreshold: 2}
+    scaling:
+      cooldown: 60s
+      scaleOut: {statistic: Average, threshold: 1, period: 60s}
+      scaleIn: {statistic: Average, threshold: 0.5, period: 60s}
 `
+
+func TestMain(m *testing.M) {
+	devstacktest.Main() // a task of a test's stack: serve, never return
+	os.Exit(m.Run())
+}
 
 // refuseAll is the authorizer's verifier: the test's traffic goes to the public
 // /health-check only.
@@ -39,23 +51,6 @@ type refuseAll struct{}
 
 func (refuseAll) Verify(context.Context, string, auth.Requirement) (*auth.Claims, error) {
 	return nil, auth.ErrInvalidToken
-}
-
-// replica is a service replica: /health-check, 503 once drained.
-func replica(h *metrics.HTTP) devstack.ServiceFactory {
-	return func(ctx context.Context, service string) (http.Handler, func(), error) {
-		var draining atomic.Bool
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /health-check", func(w http.ResponseWriter, r *http.Request) {
-			if draining.Load() {
-				w.WriteHeader(http.StatusServiceUnavailable)
-				return
-			}
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = io.WriteString(w, `{"status":"ok"}`)
-		})
-		return h.Middleware(service, metrics.RoutesOf([]string{"GET /health-check"}), mux), func() { draining.Store(true) }, nil
-	}
 }
 
 // startStack runs the local stack with the dashboard mounted at /_dev/ and returns its URL.
@@ -67,29 +62,19 @@ func startStack(t *testing.T, events *dashboard.Events) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stack atomic.Pointer[devstack.Stack]
+	observe, err := devstack.EdgeMetrics(reg, topo, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets := &devstack.Targets{}
 	d := dashboard.New(dashboard.Config{
-		Gatherer:       reg,
-		RequestsMetric: "decagon_http_requests_total", DurationMetric: "decagon_http_request_duration_seconds",
+		Gatherer: reg,
 		Interval: 250 * time.Millisecond,
 		Routes:   []dashboard.Route{{Method: "GET", Path: "/health-check", Service: "tests", Auth: "public"}},
-		Targets: func() []dashboard.TargetGroup {
-			st := stack.Load()
-			if st == nil {
-				return nil
-			}
-			var out []dashboard.TargetGroup
-			for _, g := range st.TargetGroups() {
-				tg := dashboard.TargetGroup{Name: g.Name}
-				for _, x := range g.Targets {
-					tg.Targets = append(tg.Targets, dashboard.Target{ID: x.ID, Address: x.Address, Health: x.Health, Outstanding: x.Outstanding})
-				}
-				out = append(out, tg)
-			}
-			return out
-		},
-		Events: events,
-		Logger: logger,
+		Targets:  targets.Dashboard,
+		Services: targets.Services,
+		Events:   events,
+		Logger:   logger,
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -97,13 +82,13 @@ func startStack(t *testing.T, events *dashboard.Events) string {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := devstack.Start(ctx, devstack.Config{Listener: ln, Topology: topo, Verifier: refuseAll{},
-		NewService: replica(metrics.NewHTTP(reg)), Mounts: map[string]http.Handler{"/_dev/": d.Handler()},
-		Logger: logger, ReadyTimeout: 10 * time.Second})
+		Command: devstacktest.Command, ScalingSpeedup: 60, Observe: observe,
+		Mounts: map[string]http.Handler{"/_dev/": d.Handler()}, Logger: logger, ReadyTimeout: 30 * time.Second})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
 	}
-	stack.Store(st)
+	targets.Set(st)
 	go d.Run(ctx)
 	done := make(chan error, 1)
 	go func() { done <- st.Wait() }()
@@ -114,7 +99,7 @@ func startStack(t *testing.T, events *dashboard.Events) string {
 			if err != nil {
 				t.Errorf("stack: %v", err)
 			}
-		case <-time.After(20 * time.Second):
+		case <-time.After(30 * time.Second):
 			t.Error("stack did not stop")
 		}
 	})
@@ -173,15 +158,52 @@ func TestBrowserDashboard(t *testing.T) {
 		t.Fatalf("event path rendered as markup: %v %v", injected, err)
 	}
 
-	// Stopping a replica from the page turns it unhealthy there; the other stays healthy.
+	// Traffic makes the scale-out alarm go to ALARM and the service scale out to 3 tasks: the
+	// page shows the alarm, the counts, the scale-out event and the third task with its CPU.
+	browsertest.WaitText(t, ctx, `[data-service="tests"] [data-alarm="ECS_Fargate_Container_Scaleout_CPU_Utilisation"] .alarm`, 20*time.Second,
+		func(s string) bool { return s == "ALARM" })
+	browsertest.WaitText(t, ctx, `[data-service="tests"] .svc-events`, 20*time.Second, func(s string) bool { return strings.Contains(s, "desired count 2 → 3") })
+	browsertest.WaitText(t, ctx, `[data-service="tests"] .desired`, 5*time.Second, func(s string) bool { return browsertest.Number(s) >= 3 })
+	browsertest.WaitText(t, ctx, `tr[data-target="tests-3"] .health`, 20*time.Second, func(s string) bool { return s == "healthy" })
+	browsertest.WaitText(t, ctx, `tr[data-target="tests-3"] .cpu`, 10*time.Second, func(s string) bool { return strings.HasSuffix(s, "%") })
+	browsertest.Screenshot(t, ctx, "dashboard-scale-out.png")
+
+	// Stopping a task from the page drains it there, and the scheduler's replacement shows up
+	// healthy under a new ID, with a task-replaced event.
 	browsertest.Click(t, ctx, `tr[data-target="tests-1"] button[data-action="stop"]`)
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .health`, 5*time.Second, func(s string) bool { return s == "stopped" || s == "unhealthy" })
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-2"] .health`, time.Second, func(s string) bool { return s == "healthy" })
-	browsertest.WaitText(t, ctx, `table[data-group="tests"]`, 5*time.Second, func(s string) bool { return strings.Contains(s, "stopped") || strings.Contains(s, "unhealthy") })
+	browsertest.WaitText(t, ctx, `[data-service="tests"] .svc-events`, 20*time.Second, func(s string) bool {
+		return strings.Contains(s, "task-replaced: (service tests) task tests-1 stopped")
+	})
+	gone, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('tr[data-target="tests-1"]') === null`))
+	for deadline := time.Now().Add(15 * time.Second); err == nil && !gone && time.Now().Before(deadline); {
+		time.Sleep(100 * time.Millisecond)
+		gone, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('tr[data-target="tests-1"]') === null`))
+	}
+	if err != nil || !gone {
+		t.Fatalf("the stopped task's row is still on the page: %v", err)
+	}
+}
 
-	browsertest.Screenshot(t, ctx, "dashboard.png")
-
-	// Starting it again brings it back to healthy.
-	browsertest.Click(t, ctx, `tr[data-target="tests-1"] button[data-action="start"]`)
-	browsertest.WaitText(t, ctx, `tr[data-target="tests-1"] .health`, 10*time.Second, func(s string) bool { return s == "healthy" })
+// The routes table does not widen its card, however narrow the window.
+func TestBrowserRoutesFitTheirCard(t *testing.T) {
+	ctx := browsertest.Browser(t, 30*time.Second)
+	d := dashboard.New(dashboard.Config{Gatherer: prometheus.NewRegistry(), Routes: []dashboard.Route{
+		{Method: "POST", Path: "/upload/{upload_id}/complete/" + strings.Repeat("very-long-segment/", 8), Service: "uploads", Auth: "token"},
+		{Method: "GET", Path: "/test", Service: "tests", Auth: "public"},
+	}})
+	srv := httptest.NewServer(d.Handler())
+	t.Cleanup(srv.Close)
+	for _, width := range []int64{1280, 600} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 800), chromedp.Navigate(srv.URL+"/"),
+			chromedp.WaitVisible(`tr[data-route="GET /test"]`)); err != nil {
+			t.Fatal(err)
+		}
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`[...document.querySelectorAll("section")].some((s) => s.scrollWidth > s.clientWidth + 1 || s.getBoundingClientRect().right > document.documentElement.clientWidth + 1)`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overflow {
+			t.Errorf("at %d px a card is wider than its content box or the window", width)
+		}
+	}
 }

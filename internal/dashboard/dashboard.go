@@ -29,13 +29,54 @@ type TargetGroup struct {
 	Targets []Target `json:"targets"`
 }
 
-// Target is one replica.
+// Target is one task of a service.
 type Target struct {
 	ID      string `json:"id"`
 	Address string `json:"address"`
-	// Health is initial, healthy, unhealthy, draining or stopped.
+	// Health is initial, healthy, unhealthy or draining.
 	Health      string `json:"health"`
 	Outstanding int64  `json:"outstanding"`
+	// PID is the task's process.
+	PID int `json:"pid"`
+	// CPUPercent is its CPU over the last sampling interval in percent of its vCPU; nil
+	// before the first.
+	CPUPercent *float64 `json:"cpu_percent"`
+	// MemoryMiB is its resident memory.
+	MemoryMiB float64 `json:"memory_mib"`
+}
+
+// Service is a local ECS service: its task counts, scaling alarms and latest events.
+type Service struct {
+	Name    string `json:"name"`
+	Desired int    `json:"desired"`
+	Running int    `json:"running"`
+	Healthy int    `json:"healthy"`
+	Pending int    `json:"pending"`
+	Min     int    `json:"min"`
+	Max     int    `json:"max"`
+	// Deployment describes the deployment in progress; empty when none.
+	Deployment string         `json:"deployment"`
+	Alarms     []Alarm        `json:"alarms"`
+	Events     []ServiceEvent `json:"events"`
+}
+
+// Alarm is a scaling alarm with its state (OK, ALARM or INSUFFICIENT_DATA) and last value.
+type Alarm struct {
+	Name          string   `json:"name"`
+	State         string   `json:"state"`
+	Value         *float64 `json:"value"`
+	Threshold     float64  `json:"threshold"`
+	Comparison    string   `json:"comparison"`
+	PeriodSeconds float64  `json:"period_seconds"`
+	// EvaluationPeriods is how many consecutive periods must breach.
+	EvaluationPeriods int `json:"evaluation_periods"`
+}
+
+// ServiceEvent is one event of a service (scale-out, task-replaced, ...), newest first.
+type ServiceEvent struct {
+	Time    time.Time `json:"time"`
+	Kind    string    `json:"kind"`
+	Message string    `json:"message"`
 }
 
 // Config configures a Dashboard. Gatherer is required; every other field may be left zero.
@@ -48,11 +89,13 @@ type Config struct {
 	RequestsMetric, DurationMetric string
 	// Targets lists the target groups at every poll.
 	Targets func() []TargetGroup
+	// Services lists the services at every poll.
+	Services func() []Service
 	// Routes are the API's operations.
 	Routes []Route
 	// Events are the latest refusals.
 	Events *Events
-	// AdminPrefix is where the page sends stop and start: POST {AdminPrefix}/{id}/stop.
+	// AdminPrefix is where the page sends stop: POST {AdminPrefix}/{id}/stop.
 	// "/_dev/targets" when empty.
 	AdminPrefix string
 	// Interval is the sampling period: one second when zero.
@@ -153,6 +196,7 @@ type State struct {
 	WAF          map[string]float64 `json:"waf"`
 	Routes       []RouteStats       `json:"routes"`
 	TargetGroups []TargetGroup      `json:"target_groups"`
+	Services     []Service          `json:"services"`
 	Events       []Event            `json:"events"`
 }
 
@@ -167,11 +211,14 @@ func (d *Dashboard) State() State {
 		s.WAF[k] = v
 	}
 	for _, r := range d.cfg.Routes {
-		rt := last.routes[r.Path]
+		rt := last.routes[routeKey(r.Method, r.Path)]
 		s.Routes = append(s.Routes, RouteStats{Route: r, Requests: rt.requests, Errors: rt.errors})
 	}
 	if d.cfg.Targets != nil {
 		s.TargetGroups = d.cfg.Targets()
+	}
+	if d.cfg.Services != nil {
+		s.Services = d.cfg.Services()
 	}
 	s.Events = d.cfg.Events.Latest()
 	return s

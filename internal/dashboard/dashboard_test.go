@@ -45,7 +45,7 @@ func TestSampleAndState(t *testing.T) {
 	metrics.NewWAF(reg, func() metrics.WAFStats { return stats })
 	ev := &Events{Size: 3}
 	d := New(Config{Gatherer: reg, Events: ev,
-		Routes: []Route{{Method: "GET", Path: "/test", Service: "tests", Auth: "token"}},
+		Routes: []Route{{Method: "GET", Path: "/test", Service: "tests", Auth: "token"}, {Method: "POST", Path: "/test", Service: "tests", Auth: "token"}},
 		Targets: func() []TargetGroup {
 			return []TargetGroup{{Name: "tests", Targets: []Target{{ID: "tests-1", Health: "healthy"}}}}
 		},
@@ -79,7 +79,8 @@ func TestSampleAndState(t *testing.T) {
 	if s.Requests != 100 || s.Errors != 10 || s.WAF["blocked"] != 7 {
 		t.Fatalf("totals %v %v %v", s.Requests, s.Errors, s.WAF)
 	}
-	if len(s.Routes) != 1 || s.Routes[0].Requests != 100 || s.Routes[0].Errors != 10 {
+	// Counted per operation: POST /test had none of GET /test's requests.
+	if len(s.Routes) != 2 || s.Routes[0].Requests != 100 || s.Routes[0].Errors != 10 || s.Routes[1].Requests != 0 {
 		t.Fatalf("routes %+v", s.Routes)
 	}
 	if len(s.Events) != 3 || s.Events[0].Path != "/test/4" || s.Events[2].Path != "/test/2" {

@@ -22,13 +22,16 @@ type Point struct {
 type totals struct {
 	at       time.Time
 	requests float64
-	errors   float64             // 5xx
-	buckets  map[float64]float64 // upper bound → cumulative count, summed over series
-	routes   map[string]routeTotals
+	errors   float64                // 5xx
+	buckets  map[float64]float64    // upper bound → cumulative count, summed over series
+	routes   map[string]routeTotals // by routeKey: one operation, not one path
 	waf      map[string]float64
 }
 
 type routeTotals struct{ requests, errors float64 }
+
+// routeKey keys an operation's totals: POST /test and GET /test are two rows of the page.
+func routeKey(method, route string) string { return method + " " + route }
 
 // excluded reports whether a route is the stack's own tooling (the dashboard polling itself,
 // the admin API, /metrics), which the charts leave out.
@@ -57,14 +60,15 @@ func (d *Dashboard) read(fams []*dto.MetricFamily, at time.Time) totals {
 					continue
 				}
 				v := m.GetCounter().GetValue()
-				rt := t.routes[route]
+				key := routeKey(label(m, "method"), route)
+				rt := t.routes[key]
 				t.requests += v
 				rt.requests += v
 				if label(m, "code_class") == "5xx" {
 					t.errors += v
 					rt.errors += v
 				}
-				t.routes[route] = rt
+				t.routes[key] = rt
 			}
 		case d.cfg.DurationMetric:
 			for _, m := range f.GetMetric() {

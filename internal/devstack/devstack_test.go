@@ -3,17 +3,23 @@ package devstack
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/decagon/decagon/internal/auth"
+	"github.com/decagon/decagon/internal/devstack/devstacktest"
+	"github.com/decagon/decagon/internal/ecs"
 	"github.com/decagon/decagon/internal/idp"
 	"github.com/decagon/decagon/internal/topology"
 )
@@ -28,25 +34,13 @@ services:
       local: {interval: 100ms, timeout: 100ms, healthyThreshold: 1, unhealthyThreshold: 2}
 `
 
-// fakeService is a replica: /health-check (503 once drained) and an echo of its number.
-func fakeService(built *atomic.Int64) ServiceFactory {
-	return func(ctx context.Context, service string) (http.Handler, func(), error) {
-		n := built.Add(1)
-		var draining atomic.Bool
-		mux := http.NewServeMux()
-		mux.HandleFunc("GET /health-check", func(w http.ResponseWriter, r *http.Request) {
-			if draining.Load() {
-				w.WriteHeader(503)
-				return
-			}
-			_, _ = io.WriteString(w, `{"status":"ok"}`)
-		})
-		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_ = json.NewEncoder(w).Encode(map[string]any{"service": service, "instance": n, "path": r.URL.Path})
-		})
-		return mux, func() { draining.Store(true) }, nil
+func TestMain(m *testing.M) {
+	devstacktest.Main() // a task started by a test's stack: serve, never return
+	code := m.Run()
+	if dir := buildDir.Load(); dir != nil {
+		_ = os.RemoveAll(*dir)
 	}
+	os.Exit(code)
 }
 
 type stack struct {
@@ -54,11 +48,15 @@ type stack struct {
 	t      *testing.T
 	cancel context.CancelFunc
 	token  string
-	built  atomic.Int64
 	waited chan error
 }
 
 func startStack(t *testing.T) *stack {
+	t.Helper()
+	return startStackWith(t, testTopology)
+}
+
+func startStackWith(t *testing.T, yaml string) *stack {
 	t.Helper()
 	logger := slog.New(slog.DiscardHandler)
 	provider, err := idp.Open(t.TempDir(), idp.Config{Logger: logger})
@@ -77,14 +75,14 @@ func startStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	topo, err := topology.Parse([]byte(testTopology))
+	topo, err := topology.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &stack{t: t, cancel: cancel, waited: make(chan error, 1)}
 	st, err := Start(ctx, Config{Listener: ln, Topology: topo, Verifier: v, IDP: provider.Handler(),
-		NewService: fakeService(&s.built), Logger: logger, ReadyTimeout: 10 * time.Second})
+		Command: devstacktest.Command, Logger: logger, ReadyTimeout: 30 * time.Second})
 	if err != nil {
 		cancel()
 		t.Fatal(err)
@@ -172,16 +170,68 @@ func eventually(t *testing.T, within time.Duration, what string, cond func() boo
 	}
 }
 
+// services reads GET /_dev/services.
+func (s *stack) services() []ecs.Status {
+	s.t.Helper()
+	return getServices(s.t, s.URL())
+}
+
+func getServices(t *testing.T, base string) []ecs.Status {
+	t.Helper()
+	resp, err := http.Get(base + "/_dev/services")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Services []ecs.Status `json:"services"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET /_dev/services: %d %v", resp.StatusCode, err)
+	}
+	return out.Services
+}
+
+func hasEvent(st ecs.Status, kind ecs.EventKind, contains string) bool {
+	return slices.ContainsFunc(st.Events, func(e ecs.Event) bool { return e.Kind == kind && strings.Contains(e.Message, contains) })
+}
+
 func TestStack(t *testing.T) {
 	s := startStack(t)
 	ts := s.targets()
+	slices.SortFunc(ts, func(a, b Target) int { return strings.Compare(a.ID, b.ID) })
 	if len(ts) != 2 || ts[0].ID != "tests-1" || ts[1].ID != "tests-2" {
 		t.Fatalf("targets %+v", ts)
 	}
 	for _, tg := range ts {
-		if tg.Health != "healthy" || tg.Service != "tests" || !strings.HasPrefix(tg.Address, "127.0.0.1:") {
+		if tg.Health != "healthy" || tg.Service != "tests" || !strings.HasPrefix(tg.Address, "127.0.0.1:") ||
+			tg.PID <= 0 || tg.StartedAt == nil || tg.State != ecs.TaskRunning || syscall.Kill(tg.PID, 0) != nil {
 			t.Fatalf("target %+v", tg)
 		}
+	}
+	// Each target is its own process, answering at its own address.
+	if ts[0].PID == ts[1].PID || ts[0].PID == os.Getpid() {
+		t.Fatalf("pids %d and %d (test %d)", ts[0].PID, ts[1].PID, os.Getpid())
+	}
+	eventually(t, 10*time.Second, "cpu and memory measured", func() bool {
+		for _, tg := range s.targets() {
+			if tg.CPUPercent == nil || tg.MemoryMiB <= 0 {
+				return false
+			}
+		}
+		return true
+	})
+	svcs := s.services()
+	if len(svcs) != 1 {
+		t.Fatalf("services %+v", svcs)
+	}
+	st := svcs[0]
+	if st.Events == nil {
+		t.Error("events are null before the first event, want []")
+	}
+	if st.Name != "tests" || st.Desired != 2 || st.Running != 2 || st.Healthy != 2 || st.Min != 2 || st.Max != 4 ||
+		st.Deployment != nil || st.Scaling == nil || len(st.Scaling.Alarms) != 2 || st.Scaling.Alarms[0].Name != "ECS_Fargate_Container_Scaleout_CPU_Utilisation" {
+		t.Fatalf("service %+v", st)
 	}
 	// The identity provider is mounted outside the authorizer.
 	if code, body, err := s.get("/_idp/.well-known/jwks.json"); err != nil || code != 200 || !strings.Contains(string(body), `"keys"`) {
@@ -196,87 +246,171 @@ func TestStack(t *testing.T) {
 			t.Fatalf("%s: %d %v %s", p, code, err, body)
 		}
 	}
-	// A cross-origin POST from a web page cannot stop a replica.
-	code, _, _ := s.send("POST", "/_dev/targets/tests-1/stop", "Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site")
-	if code != http.StatusForbidden || s.health("tests-1") != "healthy" {
-		t.Fatalf("cross-origin stop: %d, %s", code, s.health("tests-1"))
+	cases := []struct {
+		name, method, path string
+		headers            []string
+		status             int
+	}{
+		// A web page cannot stop a task or deploy: cross-origin, or through a rebinding name.
+		{"cross-origin stop", "POST", "/_dev/targets/tests-1/stop", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, 403},
+		{"cross-origin deploy", "POST", "/_dev/services/tests/deploy", []string{"Origin", "http://evil.example", "Sec-Fetch-Site", "cross-site"}, 403},
+		{"rebound host", "GET", "/_dev/services", []string{"Host", "rebind.evil.example"}, 421},
+		{"unknown target", "POST", "/_dev/targets/nope/stop", nil, 404},
+		{"start is gone", "POST", "/_dev/targets/tests-1/start", nil, 404},
+		{"unknown service", "POST", "/_dev/services/nope/deploy", nil, 404},
+		{"unknown verb", "POST", "/_dev/services/tests/restart", nil, 404},
+		{"deploy with GET", "GET", "/_dev/services/tests/deploy", nil, 405},
+		{"list with POST", "POST", "/_dev/services", nil, 405},
 	}
-	if code, _, _ := s.send("POST", "/_dev/targets/nope/stop"); code != 404 {
-		t.Fatalf("unknown target: %d", code)
+	for _, tc := range cases {
+		code, body, err := s.send(tc.method, tc.path, tc.headers...)
+		if err != nil || code != tc.status {
+			t.Errorf("%s: %d %v %s, want %d", tc.name, code, err, body, tc.status)
+		}
+	}
+	if h := s.health("tests-1"); h != "healthy" {
+		t.Fatalf("tests-1 after the refusals: %s", h)
 	}
 }
 
-// TestStopReplicaUnderLoad stops a replica through the admin API while GETs stream through
-// the edge: none is lost, the admin API shows it stopped, and once started again (same ID,
-// new port) it is healthy and serves again.
-func TestStopReplicaUnderLoad(t *testing.T) {
-	s := startStack(t)
-	before := s.targets()[0].Address
-	stop := make(chan struct{})
-	var ok, failed atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	instances := sync.Map{}
-	for range 4 {
-		wg.Add(1)
+// load sends GETs through the edge from n workers until stopped, counting failures.
+type load struct {
+	stop             chan struct{}
+	wg               sync.WaitGroup
+	ok, failed       atomic.Int64
+	firstErr         atomic.Value
+	mu               sync.Mutex
+	failedAt         []time.Time // when each failed request was sent
+	pids             sync.Map
+	url, token, path string
+}
+
+func startLoad(t *testing.T, url, token, path string, n int) *load {
+	l := &load{stop: make(chan struct{}), url: url, token: token, path: path}
+	client := &http.Client{Timeout: 10 * time.Second}
+	for range n {
+		l.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer l.wg.Done()
 			for {
 				select {
-				case <-stop:
+				case <-l.stop:
 					return
 				default:
 				}
-				code, body, err := s.get("/test", "Authorization", "Bearer "+s.token)
-				if err != nil || code != 200 {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, string(body)+errText(err))
+				sent := time.Now()
+				req, _ := http.NewRequest("GET", l.url+l.path, nil)
+				req.Header.Set("Authorization", "Bearer "+l.token)
+				resp, err := client.Do(req)
+				var body []byte
+				if err == nil {
+					body, _ = io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d: %s", resp.StatusCode, body)
+					}
+				}
+				if err != nil {
+					l.failed.Add(1)
+					l.firstErr.CompareAndSwap(nil, err.Error())
+					l.mu.Lock()
+					l.failedAt = append(l.failedAt, sent)
+					l.mu.Unlock()
 					continue
 				}
 				var m map[string]any
-				_ = json.Unmarshal(body, &m)
-				instances.Store(m["instance"], true)
-				ok.Add(1)
+				if json.Unmarshal(body, &m) == nil && m["pid"] != nil {
+					l.pids.Store(m["pid"], true)
+				}
+				l.ok.Add(1)
 			}
 		}()
 	}
-	eventually(t, 5*time.Second, "traffic", func() bool { return ok.Load() > 50 })
+	t.Cleanup(l.end)
+	eventually(t, 10*time.Second, "traffic", func() bool { return l.ok.Load() > 20 || l.failed.Load() > 0 })
+	return l
+}
+
+// end stops the load and waits for its workers.
+func (l *load) end() {
+	select {
+	case <-l.stop:
+	default:
+		close(l.stop)
+	}
+	l.wg.Wait()
+}
+
+// checkAfter is check for a load during which a task was killed at killed: the GETs in
+// flight to it then are cut (an ALB answers them 502 as well, and the balancer retries only
+// what could not connect or found a pooled connection closed); every GET sent after it must
+// succeed.
+func (l *load) checkAfter(t *testing.T, what string, killed time.Time) {
+	t.Helper()
+	l.end()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cut := 0
+	for _, at := range l.failedAt {
+		if at.Before(killed) {
+			cut++
+		}
+	}
+	if after := len(l.failedAt) - cut; after != 0 {
+		t.Fatalf("%s: %d GETs sent after the kill failed (%d in flight were cut); first: %v", what, after, cut, l.firstErr.Load())
+	}
+	t.Logf("%s: %d GETs, none sent after the kill failed; %d in flight at the kill were cut", what, l.ok.Load()+l.failed.Load(), cut)
+}
+
+func (l *load) check(t *testing.T, what string) {
+	t.Helper()
+	l.end()
+	if n := l.failed.Load(); n != 0 {
+		t.Fatalf("%s: %d of %d GETs failed; first: %v", what, n, n+l.ok.Load(), l.firstErr.Load())
+	}
+	t.Logf("%s: %d GETs, none failed", what, l.ok.Load())
+}
+
+// TestStopTaskUnderLoad stops a task through the admin API while GETs stream through the edge:
+// none is lost, the task drains and exits, and the scheduler replaces it with a new task (new
+// ID, new port, new process) that serves.
+func TestStopTaskUnderLoad(t *testing.T) {
+	s := startStack(t)
+	var victim Target
+	for _, tg := range s.targets() {
+		if tg.ID == "tests-1" {
+			victim = tg
+		}
+	}
+	l := startLoad(t, s.URL(), s.token, "/test", 4)
 	code, body, err := s.send("POST", "/_dev/targets/tests-1/stop")
-	if err != nil || code != 200 || !strings.Contains(string(body), `"stopped"`) {
+	if err != nil || code != 200 || !strings.Contains(string(body), `"STOPPING"`) {
 		t.Fatalf("stop: %d %v %s", code, err, body)
 	}
-	if h := s.health("tests-1"); h != "stopped" {
-		t.Fatalf("after stop: %s", h)
-	}
-	afterStop := ok.Load()
-	eventually(t, 5*time.Second, "traffic after the stop", func() bool { return ok.Load() > afterStop+100 })
-
-	code, body, err = s.send("POST", "/_dev/targets/tests-1/start")
-	if err != nil || code != 200 {
-		t.Fatalf("start: %d %v %s", code, err, body)
-	}
-	eventually(t, 5*time.Second, "tests-1 healthy again", func() bool { return s.health("tests-1") == "healthy" })
-	eventually(t, 5*time.Second, "the new tests-1 serves", func() bool {
-		_, seen := instances.Load(float64(3)) // instances 1 and 2 at start, 3 after the restart
-		return seen
-	})
-	close(stop)
-	wg.Wait()
-	if n := failed.Load(); n != 0 {
-		t.Fatalf("%d of %d GETs failed; first: %v", n, n+ok.Load(), firstErr.Load())
-	}
-	for _, tg := range s.targets() {
-		if tg.ID == "tests-1" && tg.Health == "healthy" && tg.Address == before {
-			t.Fatalf("restarted replica kept its old port %s", before)
+	eventually(t, 20*time.Second, "tests-1 replaced by tests-3, healthy", func() bool {
+		ids := map[string]string{}
+		for _, tg := range s.targets() {
+			ids[tg.ID] = tg.Health
 		}
+		return ids["tests-3"] == "healthy" && ids["tests-1"] == "" && ids["tests-2"] == "healthy"
+	})
+	eventually(t, 10*time.Second, "the first task's process gone", func() bool { return syscall.Kill(victim.PID, 0) != nil })
+	afterStop := l.ok.Load()
+	eventually(t, 10*time.Second, "traffic after the replacement", func() bool { return l.ok.Load() > afterStop+50 })
+	l.check(t, "stop under load")
+	st := s.services()[0]
+	if !hasEvent(st, ecs.EventTaskReplaced, "task tests-1 stopped (stopped through the admin API); replaced by task tests-3") {
+		t.Fatalf("events %+v", st.Events)
 	}
 }
 
 func TestShutdownStopsEverything(t *testing.T) {
 	s := startStack(t)
 	var addrs []string
+	var pids []int
 	for _, tg := range s.targets() {
 		addrs = append(addrs, tg.Address)
+		pids = append(pids, tg.PID)
 	}
 	s.shutdown()
 	for _, a := range append(addrs, strings.TrimPrefix(s.URL(), "http://")) {
@@ -285,11 +419,22 @@ func TestShutdownStopsEverything(t *testing.T) {
 			t.Fatalf("%s still accepts connections after shutdown", a)
 		}
 	}
+	for _, pid := range pids {
+		if syscall.Kill(pid, 0) == nil {
+			t.Fatalf("task process %d still runs after shutdown", pid)
+		}
+	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
+// A service of one task at 50/100 cannot be deployed (no task may stop, none may be added):
+// 409 as a problem, as ECS refuses it, and nothing changes.
+func TestDeployWithoutRoomIsAConflict(t *testing.T) {
+	s := startStackWith(t, strings.Replace(testTopology, "desiredCount: 2", "desiredCount: 1\n    minCount: 1", 1))
+	code, body, err := s.send("POST", "/_dev/services/tests/deploy")
+	if err != nil || code != http.StatusConflict || !strings.Contains(string(body), "no room to replace a task") {
+		t.Fatalf("deploy: %d %v %s", code, err, body)
 	}
-	return " " + err.Error()
+	if st := s.services()[0]; st.Deployment != nil || st.Running != 1 || len(st.Events) != 0 {
+		t.Fatalf("after the refusal: %+v", st)
+	}
 }

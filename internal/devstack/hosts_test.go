@@ -3,9 +3,11 @@ package devstack
 import (
 	"net"
 	"testing"
+
+	"github.com/decagon/decagon/internal/ecs"
 )
 
-// A page on a rebound name (rebind.evil.example → 127.0.0.1) cannot stop a replica or read the
+// A page on a rebound name (rebind.evil.example → 127.0.0.1) cannot stop a task or read the
 // stack's state, even with an Origin matching its Host; the API keeps answering any Host.
 func TestLocalEndpointsRefuseForeignHosts(t *testing.T) {
 	s := startStack(t)
@@ -21,8 +23,8 @@ func TestLocalEndpointsRefuseForeignHosts(t *testing.T) {
 		}
 	}
 	for _, x := range s.targets() {
-		if x.Health == "stopped" {
-			t.Fatalf("%s was stopped through a foreign Host", x.ID)
+		if x.State != ecs.TaskRunning || x.Health != "healthy" {
+			t.Fatalf("%s was stopped through a foreign Host: %+v", x.ID, x)
 		}
 	}
 	if code, _, err := s.send("GET", "/health-check", "Host", "rebind.evil.example:8080"); err != nil || code == 421 {

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/blob"
@@ -28,7 +31,7 @@ type LocalConfig struct {
 	AllowedHosts []string
 	Topology     *topology.Topology
 	// DataDir holds the identity provider's keys and issuer, and the default database and
-	// object store.
+	// object store; the tasks share it.
 	DataDir string
 	// DatabaseURL names the database (store.URL has made it).
 	DatabaseURL string
@@ -39,6 +42,16 @@ type LocalConfig struct {
 	TrustedProxies edge.TrustedProxies
 	// WAF runs the WAF with the topology's settings.
 	WAF bool
+	// Executable is the decagon binary each task runs (`decagon serve`): the running one when
+	// empty. `decagon dev --watch` points it at the binary it rebuilds in the data dir.
+	Executable string
+	// TaskLimits and ScalingSpeedup are Config's.
+	TaskLimits     bool
+	ScalingSpeedup int
+	// LogLevel is the tasks' --log-level: info when empty.
+	LogLevel string
+	// TaskOutput receives the tasks' logs (Config.TaskOutput).
+	TaskOutput io.Writer
 	// Drain is Config.Drain.
 	Drain  time.Duration
 	Logger *slog.Logger
@@ -65,7 +78,7 @@ func (l *Local) Mint(o idp.MintOptions) (string, error) {
 	return l.provider.Mint(o)
 }
 
-// Wait is Stack.Wait, then closes the database and the object store.
+// Wait is Stack.Wait, then closes what the stack opened.
 func (l *Local) Wait() error {
 	err := l.Stack.Wait()
 	l.close()
@@ -78,8 +91,9 @@ func (l *Local) close() {
 	}
 }
 
-// StartLocal builds the local stack from c — identity provider and verifier, database, object
-// store, metrics and dashboard, WAF, replicas of every service — and starts it.
+// StartLocal builds the local stack from c — identity provider and verifier, database schema,
+// object store, metrics and dashboard, WAF, and a local ECS service of child-process tasks
+// for every service — and starts it.
 func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 	l := &Local{}
 	defer func() {
@@ -87,6 +101,14 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 			l.close()
 		}
 	}()
+	if c.Executable == "" {
+		if c.Executable, err = os.Executable(); err != nil {
+			return nil, fmt.Errorf("devstack: the binary the tasks run: %w", err)
+		}
+	}
+	if c.TaskOutput == nil {
+		c.TaskOutput = io.Discard
+	}
 	v, err := l.identity(c.DataDir, c.Logger)
 	if err != nil {
 		return nil, err
@@ -99,43 +121,31 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 	if !Loopback(ln.Addr().String()) && len(c.AllowedHosts) == 0 {
 		c.Logger.Warn("the listen address is not loopback: /_dev/, /metrics and /_idp/ answer only loopback names until --allowed-hosts names this machine's")
 	}
-	db, err := store.OpenMigrated(ctx, c.DatabaseURL)
-	if err != nil {
+	publicURL := "http://" + ln.Addr().String()
+	if l.Backend, err = prepareStorage(ctx, c, publicURL); err != nil {
 		return nil, err
 	}
-	l.closers = append(l.closers, func() { db.Close() })
-	l.Backend = db.Backend()
-	bucket, err := blob.OpenConfig(ctx, blob.Config{URL: c.BlobURL, DataDir: c.DataDir, Logger: c.Logger,
-		PublicURL: "http://" + ln.Addr().String() + registry.BlobPrefix})
-	if err != nil {
-		return nil, err
-	}
-	l.closers = append(l.closers, func() { bucket.Close() })
 
-	// One registry for the edge and every replica: /metrics and the dashboard at /_dev/.
+	// /metrics: the edge's series from this process, the services' from their tasks, summed
+	// over the tasks (taskmetrics.go). The dashboard at /_dev/ reads the edge's alone.
 	obs := registry.NewObservability(true, c.Version)
-	obs.WatchPools(db)
+	tm := newTaskMetrics(obs.Registry, c.Logger)
 	mon, err := newMonitor(ctx, obs, c.Topology, c.Logger)
 	if err != nil {
 		return nil, err
 	}
-	deps := registry.Deps{DB: db, Bucket: bucket, Verifier: v, Logger: c.Logger, MaxUpload: c.MaxUpload, Observe: obs}
+	task := taskCommand{exe: c.Executable, dataDir: c.DataDir, databaseURL: c.DatabaseURL, blobURL: c.BlobURL,
+		issuer: l.Issuer, clientID: l.provider.ClientID(), publicURL: publicURL, maxUpload: c.MaxUpload,
+		logLevel: c.LogLevel, metrics: tm}
 	if svc, ok := c.Topology.Service("uploads"); ok {
-		deps.MaxPresignedSize = svc.Uploads.PresignCap() // decagon.yaml's, as the infra passes it
+		task.maxPresign = svc.Uploads.PresignCap()
 	}
 	cfg := Config{
 		Listener: ln, Topology: c.Topology, Verifier: v, IDP: l.provider.Handler(),
-		// Each replica is a fresh service over the shared database and object store.
-		NewService: func(ctx context.Context, service string) (http.Handler, func(), error) {
-			b, err := registry.Build([]string{service}, deps)
-			if err != nil {
-				return nil, nil, err
-			}
-			b.Background(ctx)
-			return b.Handler, b.Health.Drain, nil
-		},
+		Command:    task.command,
+		TaskLimits: c.TaskLimits, ScalingSpeedup: c.ScalingSpeedup, TaskOutput: c.TaskOutput,
 		TrustedProxies: c.TrustedProxies,
-		Mounts:         map[string]http.Handler{"/_dev/": mon.dashboard.Handler(), "/metrics": metrics.Handler(obs.Registry)},
+		Mounts:         map[string]http.Handler{"/_dev/": mon.dashboard.Handler(), "/metrics": metrics.Handler(prometheus.Gatherers{obs.Registry, tm})},
 		AllowedHosts:   c.AllowedHosts,
 		Drain:          c.Drain,
 		AccessLog:      c.AccessLog,
@@ -154,8 +164,28 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 	if l.Stack, err = Start(ctx, cfg); err != nil {
 		return nil, err
 	}
+	tm.stack.Store(l.Stack)
 	mon.targets.Set(l.Stack)
 	return l, nil
+}
+
+// prepareStorage migrates the database and makes the object store (its directory and URL
+// secret) once, before any task starts, so that the tasks find them ready instead of racing
+// to create them. It returns the database's backend.
+func prepareStorage(ctx context.Context, c LocalConfig, publicURL string) (string, error) {
+	db, err := store.OpenMigrated(ctx, c.DatabaseURL)
+	if err != nil {
+		return "", err
+	}
+	backend := db.Backend()
+	db.Close()
+	bucket, err := blob.OpenConfig(ctx, blob.Config{URL: c.BlobURL, DataDir: c.DataDir, Logger: c.Logger,
+		PublicURL: publicURL + registry.BlobPrefix})
+	if err != nil {
+		return "", err
+	}
+	bucket.Close()
+	return backend, nil
 }
 
 // identity opens the identity provider in dataDir and returns the verifier of its tokens. The
@@ -196,7 +226,8 @@ func newMonitor(ctx context.Context, obs *registry.Observability, topo *topology
 	if err != nil {
 		return nil, err
 	}
-	m.dashboard = dashboard.New(dashboard.Config{Gatherer: obs.Registry, Targets: m.targets.Dashboard, Routes: routes, Events: m.events, Logger: logger})
+	m.dashboard = dashboard.New(dashboard.Config{Gatherer: obs.Registry, Targets: m.targets.Dashboard, Services: m.targets.Services,
+		Routes: routes, Events: m.events, Logger: logger})
 	go m.dashboard.Run(ctx)
 	return m, nil
 }

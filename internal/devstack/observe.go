@@ -1,6 +1,7 @@
 package devstack
 
 import (
+	"fmt"
 	"strings"
 	"sync/atomic"
 
@@ -15,7 +16,7 @@ import (
 
 // LocalRoutes are the stack's own endpoints, route labels of the edge's metrics beside the
 // API's operations.
-var LocalRoutes = []string{"/_dev/", adminPrefix, idpPrefix, "/metrics"}
+var LocalRoutes = []string{"/_dev/", targetsPrefix, servicesPrefix, idpPrefix, "/metrics"}
 
 // EdgeMetrics registers the edge's series in reg, with the API's operations and extra as routes,
 // and returns the edge's observer (edge.Config.Observe); events, when set, also get its
@@ -58,8 +59,8 @@ func EdgeTargets(e *edge.Edge) func() []metrics.Target {
 	}
 }
 
-// Targets lists the stack's targets (stopped replicas included) for the metrics and the
-// dashboard, which are built before the stack starts: nothing until Set.
+// Targets lists the stack's targets and services for the metrics and the dashboard, which are
+// built before the stack starts: nothing until Set.
 type Targets struct {
 	stack atomic.Pointer[Stack]
 }
@@ -84,9 +85,43 @@ func (t *Targets) Dashboard() []dashboard.TargetGroup {
 	for _, g := range t.groups() {
 		tg := dashboard.TargetGroup{Name: g.Name, Targets: []dashboard.Target{}}
 		for _, x := range g.Targets {
-			tg.Targets = append(tg.Targets, dashboard.Target{ID: x.ID, Address: x.Address, Health: x.Health, Outstanding: x.Outstanding})
+			tg.Targets = append(tg.Targets, dashboard.Target{ID: x.ID, Address: x.Address, Health: x.Health, Outstanding: x.Outstanding,
+				PID: x.PID, CPUPercent: x.CPUPercent, MemoryMiB: x.MemoryMiB})
 		}
 		out = append(out, tg)
+	}
+	return out
+}
+
+// dashboardEvents is how many of a service's events the dashboard shows.
+const dashboardEvents = 8
+
+// Services lists the services for dashboard.Config.Services.
+func (t *Targets) Services() []dashboard.Service {
+	s := t.stack.Load()
+	if s == nil {
+		return nil
+	}
+	var out []dashboard.Service
+	for _, st := range s.ServiceStatuses() {
+		ds := dashboard.Service{Name: st.Name, Desired: st.Desired, Running: st.Running, Healthy: st.Healthy,
+			Pending: st.Pending, Min: st.Min, Max: st.Max, Events: []dashboard.ServiceEvent{}}
+		if st.Deployment != nil {
+			ds.Deployment = fmt.Sprintf("deployment %d in progress", st.Deployment.ID)
+		}
+		if st.Scaling != nil {
+			for _, a := range st.Scaling.Alarms {
+				ds.Alarms = append(ds.Alarms, dashboard.Alarm{Name: a.Name, State: string(a.State), Value: a.Value,
+					Threshold: a.Threshold, Comparison: a.Comparison, PeriodSeconds: a.PeriodSeconds, EvaluationPeriods: a.EvaluationPeriods})
+			}
+		}
+		for i, e := range st.Events {
+			if i == dashboardEvents {
+				break
+			}
+			ds.Events = append(ds.Events, dashboard.ServiceEvent{Time: e.Time, Kind: string(e.Kind), Message: e.Message})
+		}
+		out = append(out, ds)
 	}
 	return out
 }

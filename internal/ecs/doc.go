@@ -18,8 +18,9 @@
 //	          ECS does (after Config.HealthCheckGracePeriod)
 //	stop      deregister and wait for the drain (the group's deregistration delay), then
 //	          SIGTERM, then SIGKILL after StopTimeout
-//	scaling   with Config.Scaling, the metric of the RUNNING tasks (CPU of their vCPU, or RSS
-//	          of their memory for MemoryUtilization) is recorded every resolution into
+//	scaling   with Config.Scaling, the metric of the RUNNING tasks that have passed their
+//	          health checks (CPU of their vCPU, or RSS of their memory for
+//	          MemoryUtilization) is recorded every resolution into
 //	          internal/scaling, whose decisions set the desired count (events scale-out,
 //	          scale-in); scale-in stops tasks that are not healthy first, then the newest
 //	deploy    Deploy starts a new revision; old tasks are replaced within the bounds ECS
@@ -38,35 +39,16 @@
 // internal/scaling and internal/topology; it knows nothing of HTTP routing, the edge or the
 // services' code.
 //
-// # INTEGRATION (decagon dev, second round)
+// # In decagon dev
 //
-// devstack replaces its in-process replicas with one Service per service of decagon.yaml:
-//
-//	g, _ := edge.Group(svc.Name)
-//	cfg := ecs.ConfigFor(svc)                  // counts, 50/100, cpu/memory
-//	cfg.Targets = ecs.GroupTargets(g)
-//	cfg.Command = ecs.ServeCommand(exe, svc.Name, // the same binary, one service
-//		"--drain", "0s", "--auth-issuer", issuer, "--auth-client-id", clientID,
-//		"--data-dir", dataDir, "--public-url", edgeURL) // plus the --db flags
-//	cfg.TaskLimits = *taskLimits                // --task-limits
-//	sc := scaling.ConfigFor(svc, *speedup)      // --scaling-speedup
-//	cfg.Scaling = &sc
-//	cfg.DrainTimeout = deregistrationDelay + time.Second
-//	s, err := ecs.New(cfg); go s.Run(ctx)       // Run returns after every task stopped
-//	s.WaitFor(ctx, ecs.Steady)                  // instead of waitReady
-//
-// exe is os.Executable(), resolved once at start. `--drain 0s` because the target group has
-// already drained a task when it gets SIGTERM; without it each deployment step waits serve's
-// default 10 s. The tasks of a service are separate processes sharing --data-dir: the SQLite
-// file (several writers need WAL and a busy timeout) or PostgreSQL, and the directory store
-// with its URL secret, which in-process replicas shared by construction.
-//
-// The admin API: GET /_dev/services is Status() of each service (desired, running, healthy,
-// min, max, scaling.alarms with state and value, deployment, events newest first);
-// GET /_dev/targets adds pid, cpu_percent, memory_mib and started_at from Status().Tasks by
-// target ID; POST /_dev/services/{name}/deploy is Deploy() (its refusal is decagon.EConflict,
-// a 409 through problem.From); the replica stop and start endpoints become StopTask.
-// `--watch` rebuilds the binary to a temporary file and renames it over exe (a task starting
-// meanwhile never sees half a file), then calls Deploy on every service. On shutdown, drain
-// the edge first, then cancel Run's context.
+// internal/devstack runs one Service per service of decagon.yaml over the edge's target group
+// (GroupTargets), with ConfigFor's counts, bounds and size, scaling.ConfigFor's policy at
+// --scaling-speedup, TaskLimits from --task-limits, and ServeCommand's `decagon serve` of the
+// stack's own binary with `--drain 0s` (the target group has drained a task when it gets
+// SIGTERM). The tasks share the stack's data dir, database and object store; the stack applies
+// the migrations and makes the store once before the first task starts. GET /_dev/services is
+// Status() of each service, GET /_dev/targets adds the tasks' pid, CPU, memory and start time,
+// POST /_dev/targets/{id}/stop is StopTask and POST /_dev/services/{name}/deploy is Deploy (its
+// refusal, decagon.EConflict, a 409 through problem.From). On shutdown the stack drains its
+// edge first, then cancels Run's context.
 package ecs

@@ -48,7 +48,7 @@ func (l *eventLog) add(e Event) {
 func (l *eventLog) newestFirst() []Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := slices.Clone(l.list)
+	out := append([]Event{}, l.list...) // [] rather than null in JSON before the first event
 	slices.Reverse(out)
 	return out
 }

@@ -97,3 +97,19 @@ func TestUtilizationFollowsTheScalingMetric(t *testing.T) {
 		}
 	}
 }
+
+// FreeAddr never hands out a port twice in a row of calls, although the kernel may give a
+// port just closed to the next bind: tasks started together get ports of their own.
+func TestFreeAddrDistinct(t *testing.T) {
+	seen := map[string]bool{}
+	for range 300 {
+		a, err := FreeAddr()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen[a] {
+			t.Fatalf("%s handed out twice", a)
+		}
+		seen[a] = true
+	}
+}

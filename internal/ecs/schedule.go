@@ -149,7 +149,7 @@ func (s *Service) failedStart(now time.Time) {
 func (s *Service) startTask(now time.Time) {
 	s.seq++
 	t := &task{id: fmt.Sprintf("%s-%d", s.cfg.Name, s.seq), revision: s.revision, state: TaskPending}
-	addr, err := freeAddr()
+	addr, err := FreeAddr()
 	if err != nil {
 		s.logger.Error("no port for a task", "err", err)
 		s.failedStart(now)
@@ -263,9 +263,9 @@ func (s *Service) utilization(cpu float64, rss uint64) float64 {
 	return cpu
 }
 
-// sample reads the CPU and memory of every running task and, with scaling, records the
-// datapoint and applies the policies' decisions.
-func (s *Service) sample() {
+// sample reads the CPU and memory of every running task for Status and, with datapoint, the
+// scaling metric over the last resolution: the scaler records it and its decisions are applied.
+func (s *Service) sample(datapoint bool) {
 	s.mu.Lock()
 	var ts []*task
 	for _, t := range s.tasks {
@@ -287,15 +287,31 @@ func (s *Service) sample() {
 		if !ok[i] {
 			continue
 		}
+		if datapoint {
+			// A task counts once it has passed its health checks, and its first datapoint
+			// covers a whole resolution after that: the reading at its first tick only starts
+			// it. A task the load balancer sends nothing to yet would be the Minimum of every
+			// datapoint and bring the scale-in alarm at once, the more so under --scaling-speedup,
+			// which compresses the periods but not the health checks.
+			if !t.healthySeen {
+				continue
+			}
+			if !t.scalePrev.at.IsZero() {
+				values = append(values, s.utilization(cpuPercent(t.scalePrev, readings[i], vcpu), readings[i].rss))
+			}
+			t.scalePrev = readings[i]
+			continue
+		}
+		// Status's figures come from the other ticker alone: both tick every second at
+		// speed-up 60, and a reading a moment after the last would show 0 % CPU.
 		if !t.prev.at.IsZero() {
 			t.cpu, t.measured = cpuPercent(t.prev, readings[i], vcpu), true
-			values = append(values, s.utilization(t.cpu, readings[i].rss))
 		}
 		t.prev, t.rss = readings[i], readings[i].rss
 	}
 	desired := s.desired
 	s.mu.Unlock()
-	if s.scaler == nil {
+	if !datapoint || s.scaler == nil {
 		return
 	}
 	s.scaler.Record(values)

@@ -57,8 +57,9 @@ type Config struct {
 	DrainTimeout time.Duration
 	// HealthCheckGracePeriod ignores a new task's unhealthy reports for this long.
 	HealthCheckGracePeriod time.Duration
-	// SampleInterval is how often CPU and memory are read without Scaling (with it, the
-	// scaler's resolution): DefaultSampleInterval when zero.
+	// SampleInterval is how often CPU and memory are read for Status: DefaultSampleInterval
+	// when zero. With Scaling, the scaler's datapoints are read apart, once per its resolution
+	// (a minute divided by the speed-up), each the utilization over that whole interval.
 	SampleInterval time.Duration
 	// Output receives the tasks' stdout and stderr unless Command sets them: os.Stderr when
 	// nil.
@@ -159,7 +160,6 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("ecs: service %s: %w", cfg.Name, err)
 		}
 		s.scaler = sc
-		s.cfg.SampleInterval = sc.Resolution()
 	}
 	if cfg.TaskLimits {
 		cg, err := detectCgroups()
@@ -191,6 +191,12 @@ func (s *Service) Run(ctx context.Context) error {
 	defer tick.Stop()
 	sample := time.NewTicker(s.cfg.SampleInterval)
 	defer sample.Stop()
+	var datapoint <-chan time.Time // the scaler's resolution; never without scaling
+	if s.scaler != nil {
+		t := time.NewTicker(s.scaler.Resolution())
+		defer t.Stop()
+		datapoint = t.C
+	}
 	for {
 		s.reconcile()
 		select {
@@ -200,7 +206,9 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-s.wake:
 		case <-tick.C:
 		case <-sample.C:
-			s.sample()
+			s.sample(false)
+		case <-datapoint:
+			s.sample(true)
 		}
 	}
 }

@@ -253,7 +253,9 @@ func TestRollingDeployment(t *testing.T) {
 	if failed.Load() > 0 {
 		t.Errorf("%d of %d requests failed during the deployment; first: %v", failed.Load(), sent.Load(), firstErr.Load())
 	}
-	if drained, early := order.result(); drained != 2 || len(early) > 0 {
+	// At least the two old tasks; one more when a busy machine made a task miss its 100 ms
+	// health checks and the scheduler replaced it, drained as well.
+	if drained, early := order.result(); drained < 2 || len(early) > 0 {
 		t.Errorf("%d old tasks drained; stopped before their drain ended: %v", drained, early)
 	}
 	if !hasEvent(after, EventDeploymentStarted, "deployment 1 started") {

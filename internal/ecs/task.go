@@ -7,6 +7,7 @@ import (
 	"net"
 	"os/exec"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -41,6 +42,7 @@ type task struct {
 	registered  bool
 	stopReason  string
 	prev        usage // the last /proc reading
+	scalePrev   usage // the reading at the last scaling datapoint
 	cpu         float64
 	rss         uint64
 	measured    bool // cpu covers a whole sampling interval
@@ -57,16 +59,48 @@ func (t *task) hasExited() bool {
 	}
 }
 
-// freeAddr returns a loopback address with a port free at the time of the call. The task
-// binds it a moment later; should another process take it meanwhile, the task exits and is
-// replaced.
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
+// recentPorts is how many of the ports FreeAddr handed out it remembers.
+const recentPorts = 512
+
+// ports remembers the ports FreeAddr handed out lately. The kernel may give a port just
+// closed to the next bind(0): two tasks started together would get the same port, and one of
+// them would exit (or, worse, the other's listener would pass for it).
+var ports struct {
+	sync.Mutex
+	recent map[int]bool
+	order  []int
+}
+
+// FreeAddr returns a loopback address with a port free at the time of the call and not handed
+// out by an earlier call of this process lately. The caller's process binds it a moment later;
+// should another process take it meanwhile, the task exits and is replaced.
+func FreeAddr() (string, error) {
+	ports.Lock()
+	defer ports.Unlock()
+	if ports.recent == nil {
+		ports.recent = map[int]bool{}
 	}
-	addr := ln.Addr().String()
-	return addr, ln.Close()
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return "", err
+		}
+		addr := ln.Addr().(*net.TCPAddr)
+		if err := ln.Close(); err != nil {
+			return "", err
+		}
+		if ports.recent[addr.Port] {
+			continue
+		}
+		ports.recent[addr.Port] = true
+		ports.order = append(ports.order, addr.Port)
+		if len(ports.order) > recentPorts {
+			delete(ports.recent, ports.order[0])
+			ports.order = ports.order[1:]
+		}
+		return addr.String(), nil
+	}
+	return "", errors.New("no loopback port free that was not handed out lately")
 }
 
 // spawn starts the task's process. The process is in a process group of its own (a ^C at the
