@@ -36,14 +36,16 @@ func newGroup(t *testing.T) *balancer.Group {
 	return g
 }
 
-// fastCheck is a health check as topology.Parse provisions one, with the fast timing of tests.
+// fastCheck is a health check as topology.Parse provisions one, with the fast timing of tests:
+// fast, but not so fast that a task starved of CPU on a loaded CI machine (tests run with -race
+// beside every other package) misses its checks.
 func fastCheck() topology.HealthCheck {
 	ok, err := topology.ParseStatusCodes("200")
 	if err != nil {
 		panic(err)
 	}
-	return topology.HealthCheck{Path: "/health-check", Interval: 100 * time.Millisecond,
-		Timeout: 100 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 2, Success: ok}
+	return topology.HealthCheck{Path: "/health-check", Interval: 200 * time.Millisecond,
+		Timeout: 200 * time.Millisecond, HealthyThreshold: 2, UnhealthyThreshold: 3, Success: ok}
 }
 
 // testService is the tests service of the repository's decagon.yaml.
