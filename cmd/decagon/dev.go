@@ -88,7 +88,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 		}()
 	}
-	token, err := stack.Mint(idp.MintOptions{User: "dev", Type: "id", TTL: 12 * time.Hour})
+	token, err := stack.Mint(idp.MintOptions{User: "dev", TTL: 12 * time.Hour}) // a signed-in user's access token
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 type stack struct {
 	t       *testing.T
 	url     string
+	banner  string // the token the banner prints
 	dataDir string
 	cancel  context.CancelFunc
 	done    chan error
@@ -59,13 +60,17 @@ func startDev(t *testing.T, dataDir string, extra ...string) *stack {
 		s.done <- err
 	}()
 	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		if m := urlLine.FindStringSubmatch(sc.Text()); m != nil {
 			s.url = m[1]
+		}
+		if tok, ok := strings.CutPrefix(strings.TrimSpace(sc.Text()), "export TOKEN="); ok {
+			s.banner = tok
 			break
 		}
 	}
-	if s.url == "" {
+	if s.url == "" || s.banner == "" {
 		cancel()
 		t.Fatalf("dev did not start: %v\n%s", sc.Err(), s.stderr.String())
 	}

@@ -44,3 +44,15 @@ func TestDevTokensSurviveAnotherAddr(t *testing.T) {
 		t.Fatalf("after a restart on %s: %d %s", s2.url, r.status, r.body)
 	}
 }
+
+// The token the banner prints is one the API takes: a signed-in user's access token (every
+// operation lists scopes, so an ID token would be a 401, as on AWS).
+func TestDevBannerTokenWorks(t *testing.T) {
+	s := startDev(t, t.TempDir())
+	if r := s.do("POST", "/test", s.banner, `{"name":"from the banner"}`); r.status != 201 {
+		t.Fatalf("POST /test with the banner's token: %d %s", r.status, r.body)
+	}
+	if r := s.do("GET", "/test", s.banner, ""); r.status != 200 {
+		t.Fatalf("GET /test with the banner's token: %d %s", r.status, r.body)
+	}
+}
