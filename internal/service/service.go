@@ -2,10 +2,10 @@
 // the access log, panic recovery, /health-check, and every route of the service wrapped in the
 // token check that api/openapi.yaml asks for. Routes the document does not hold are refused at
 // start-up, so the code and the document cannot drift apart. Caller is who asks, read from the
-// verified token.
+// verified token. List is the one listing route handler both services use.
 //
-// It may import api, internal/auth, internal/web and the standard library; never a service's
-// domain or store, the edge or the balancer.
+// It may import api, internal/auth, internal/listing, internal/web and the standard library;
+// never a service's domain or store, the edge or the balancer.
 package service
 
 import (

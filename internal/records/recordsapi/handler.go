@@ -18,6 +18,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/records"
 	"github.com/decagon/decagon/internal/service"
 	"github.com/decagon/decagon/internal/web"
@@ -38,7 +39,7 @@ type Handler struct {
 func (h *Handler) Routes() map[string]http.Handler {
 	return map[string]http.Handler{
 		"POST /test":             web.Handler(h.create),
-		"GET /test":              web.Handler(h.list),
+		"GET /test":              service.List("tests", h.listRecords, records.Record.Position),
 		"GET /test/{test_id}":    web.Handler(h.get),
 		"DELETE /test/{test_id}": web.Handler(h.delete),
 	}
@@ -126,23 +127,12 @@ func (h *Handler) delete(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	caller, err := service.CallerOf(r)
-	if err != nil {
-		return err
-	}
-	req, err := web.ParseListing(r.URL.Query(), caller.Subject, caller.Admin)
-	if err != nil {
-		return err
-	}
-	items, more, err := h.Store.List(r.Context(), req)
-	if err != nil {
-		return fmt.Errorf("list tests: %w", err)
-	}
-	return web.WriteJSON(w, http.StatusOK, web.NewPage(items, more, records.Record.Position))
-}
-
 // PurgeLoop deletes expired idempotency keys every interval until ctx is done.
 func (h *Handler) PurgeLoop(ctx context.Context, interval time.Duration, logger *slog.Logger) {
 	records.PurgeLoop(ctx, h.Store, interval, h.Now, logger)
+}
+
+// listRecords reads h.Store when a request comes, not when the routes are made.
+func (h *Handler) listRecords(ctx context.Context, req listing.Request) ([]records.Record, bool, error) {
+	return h.Store.List(ctx, req)
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/service"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/web"
 )
@@ -58,7 +59,7 @@ func (h *Handler) Routes() map[string]http.Handler {
 	signed := h.Blobs.SignedHandler(BlobPrefix, h.admitPut)
 	return map[string]http.Handler{
 		"POST /upload":                                  web.Handler(h.create),
-		"GET /upload":                                   web.Handler(h.list),
+		"GET /upload":                                   service.List("uploads", h.listUploads, uploads.Upload.Position),
 		"POST /upload/presign":                          web.Handler(h.presign),
 		"POST /upload/{upload_id}/complete":             web.Handler(h.complete),
 		"GET /upload/{upload_id}":                       web.Handler(h.get),

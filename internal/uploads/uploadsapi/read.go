@@ -1,12 +1,14 @@
 package uploadsapi
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/blob"
+	"github.com/decagon/decagon/internal/listing"
 	"github.com/decagon/decagon/internal/service"
 	"github.com/decagon/decagon/internal/uploads"
 	"github.com/decagon/decagon/internal/web"
@@ -91,18 +93,7 @@ func (h *Handler) lookup(r *http.Request) (service.Caller, uploads.Upload, error
 	return caller, u, nil
 }
 
-func (h *Handler) list(w http.ResponseWriter, r *http.Request) error {
-	caller, err := service.CallerOf(r)
-	if err != nil {
-		return err
-	}
-	req, err := web.ParseListing(r.URL.Query(), caller.Subject, caller.Admin)
-	if err != nil {
-		return err
-	}
-	items, more, err := h.Store.List(r.Context(), req)
-	if err != nil {
-		return fmt.Errorf("list uploads: %w", err)
-	}
-	return web.WriteJSON(w, http.StatusOK, web.NewPage(items, more, uploads.Upload.Position))
+// listUploads reads h.Store when a request comes, not when the routes are made.
+func (h *Handler) listUploads(ctx context.Context, req listing.Request) ([]uploads.Upload, bool, error) {
+	return h.Store.List(ctx, req)
 }
