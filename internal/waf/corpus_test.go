@@ -102,8 +102,8 @@ func TestBenignCorpus(t *testing.T) {
 }
 
 // attackRequests places each attack in a query parameter (plain, URL-encoded twice, base64),
-// a JSON body, a header, a form body (on a path of no operation: the document's operations
-// declare no form bodies, and the stage answers 415 to one) and the path.
+// a JSON body, a header, a form body and a text body (types POST /test does not declare: in
+// AWS the WAF reads them before the stage answers 415, operations.go) and the path.
 func attackRequests(t *testing.T) (reqs []request, cats []string) {
 	for _, line := range readCorpus(t, "attacks.txt") {
 		cat, p, ok := strings.Cut(line, "\t")
@@ -120,7 +120,8 @@ func attackRequests(t *testing.T) (reqs []request, cats []string) {
 		add(request{method: "POST", target: "/test", contentType: "application/json", header: auth,
 			body: `{"name":"report","data":{"q":` + jsonString(p) + `}}`})
 		add(request{target: "/test", header: map[string]string{"Authorization": corpusToken, "X-Search": header}})
-		add(request{method: "POST", target: "/search", contentType: "application/x-www-form-urlencoded", body: "q=" + url.QueryEscape(p)})
+		add(request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", header: auth, body: "q=" + url.QueryEscape(p)})
+		add(request{method: "POST", target: "/test", contentType: "text/plain", header: auth, body: p})
 		add(request{target: "/upload/" + url.PathEscape(p), header: auth})
 	}
 	return reqs, cats

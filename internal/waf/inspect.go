@@ -47,7 +47,15 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 		vars.TX().Set(jsonVar, []string{"1"})
 	case scopeMultipart:
 		limit, oversize = w.cfg.Body.Upload.InspectLimit, w.cfg.Body.Upload.Oversize
-	case scopeFile, scopeUndeclared:
+	case scopeForm, scopeText:
+		// As strict as a JSON body: the stage refuses the type, so nothing larger is valid.
+		limit, oversize = w.cfg.Body.JSON.InspectLimit, w.cfg.Body.JSON.Oversize
+		v := formVar
+		if sc == scopeText {
+			v = textVar
+		}
+		vars.TX().Set(v, []string{"1"})
+	case scopeFile:
 		vars.TX().Set(skipBodyVar, []string{"1"})
 	}
 

@@ -21,7 +21,9 @@ const (
 	truncatedVar         = "decagon_body_truncated"
 	exclusionVar         = "decagon_exclusion_" // + index
 	jsonVar              = "decagon_json_body"  // the body is a JSON operation's (operations.go)
-	skipBodyVar          = "decagon_skip_body"  // the body is a file or of an undeclared type
+	skipBodyVar          = "decagon_skip_body"  // the body is a file
+	formVar              = "decagon_form_body"  // a form the operation does not declare
+	textVar              = "decagon_text_body"  // any other body the operation does not declare
 )
 
 // jsonArgsOff takes JSON body values out of the CRS rules listed at rule 10102.
@@ -82,10 +84,17 @@ SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
 SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:text/|multipart/|application/(?:x-www-form-urlencoded|[a-z0-9.+-]*(?:json|xml)))" \
   "id:200007,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=RAW"
 # The operation of api/openapi.yaml decides (operations.go): a JSON operation's body is parsed
-# as JSON whatever parameters its type carries; a file or a type the operation does not declare
-# is not read (the stage answers 415 for the latter) and CRS does not refuse its type (920420).
+# as JSON whatever parameters its type carries; a file is not read, and CRS does not refuse its
+# type (920420). A type the operation does not declare is read as AWS WAF, which runs before
+# API Gateway, reads it: a form as its arguments, anything else as one text (bodytext.go); an
+# attack in it is refused, a clean one gets the stage's 415, so CRS does not refuse the type
+# (920420) nor its absence (920340, 920640) either.
 SecRule &TX:` + jsonVar + ` "@eq 1" \
   "id:10100,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule &TX:` + formVar + ` "@eq 1" \
+  "id:10103,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=URLENCODED,ctl:ruleRemoveById=920420,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
+SecRule &TX:` + textVar + ` "@eq 1" \
+  "id:10104,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=` + textProcessor + `,ctl:ruleRemoveById=920420,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
 # The values of a JSON operation's body are data the services store, never run: CRS's rules that
 # flag a Unix or Windows command word, a shell or PHP/Node.js function name anywhere in a value
 # refuse prose and code snippets ("wget and curl are both download tools", "use ls -la | grep",
