@@ -338,3 +338,33 @@ func multipartOf(name string, content []byte) (contentType, body string) {
 	_ = mw.Close()
 	return mw.FormDataContentType(), b.String()
 }
+
+// TestJSONArgumentNames: the values of JSON bodies (json.*) are taken out of CRS's command-word
+// rules statically (jsonTargets), so an argument named json.* that no JSON body made (query,
+// form, multipart) is refused; JSON bodies with nested keys pass, and their values still go
+// through the rules that replace the command-word ones.
+func TestJSONArgumentNames(t *testing.T) {
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField("json.note", "hello")
+	_ = mw.Close()
+	tests := []struct {
+		name string
+		rq   request
+		want int
+	}{
+		{"query json.*", request{target: "/test?json.note=ls+-la", header: map[string]string{"Authorization": corpusToken}}, http.StatusForbidden},
+		{"query JSON.*", request{target: "/test?JSON.note=ls+-la"}, http.StatusForbidden},
+		{"form json.*", request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "json.note=hello"}, http.StatusForbidden},
+		{"multipart json.*", request{method: "POST", target: "/upload", contentType: mw.FormDataContentType(), body: mp.String()}, http.StatusForbidden},
+		{"query jsonish", request{target: "/test?jsonnote=1&cursor=json.x"}, http.StatusOK},
+		{"nested JSON", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"json":{"note":"use ls -la | grep foo"}}}`}, http.StatusOK},
+		{"JSON attack", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":"; cat /etc/passwd"}}`}, http.StatusForbidden},
+	}
+	s := newStack(t, Config{WAF: shippedWAF(t)})
+	for _, tt := range tests {
+		if rec := s.do(t, tt.rq); rec.Code != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
+		}
+	}
+}
