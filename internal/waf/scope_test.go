@@ -176,6 +176,8 @@ func TestUndeclaredContentType(t *testing.T) {
 		{"clean yaml", request{method: "POST", target: "/test", contentType: "application/x-yaml", body: "name: x\n"}, http.StatusOK},
 		{"clean xml, not closed", request{method: "POST", target: "/upload/presign", contentType: "application/xml", body: "<not closed"}, http.StatusOK},
 		{"clean text, no type", request{method: "POST", target: "/test", body: "just some words"}, http.StatusOK},
+		{"JSON sent as text", request{method: "POST", target: "/test", contentType: "text/plain", body: `{"name":"a"}`}, http.StatusOK},
+		{"JSON sent without a type", request{method: "POST", target: "/test", body: `{"name":"a","data":{"note":"O'Brien's test"}}`}, http.StatusOK},
 		{"attack in the query, clean text", request{method: "POST", target: "/test?x=%3Cscript%3Ealert(1)%3C/script%3E", contentType: "text/plain", body: "hello"}, http.StatusForbidden},
 	}
 	// Shipped, and without any exclusion: 920420 would refuse text/plain and x-yaml if the
