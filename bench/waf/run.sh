@@ -11,7 +11,7 @@
 # nginx+ModSecurity's misses are reported.
 #
 # Usage: bench/waf/run.sh            (from the repository root; installs the packages it needs)
-# Env:   DURATION (15s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (5)
+# Env:   DURATION (15s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (5) KEEP (set: keep the logs)
 #        BACKEND_PORT (18081) DECAGON_PORT (18082) NGINX_PORT (18083)
 set -euo pipefail
 
@@ -43,6 +43,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [[ -f $dir/nginx.pid ]]; then kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
+	if [[ -n ${KEEP:-} ]]; then echo "run directory (logs): $dir" >&2; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 
