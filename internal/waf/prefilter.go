@@ -30,16 +30,7 @@ type needle struct {
 	fold      bool
 	anyOf     bool
 	asciiOnly bool
-	set       asciiSet // anyOf: the bytes of s
 }
-
-// asciiSet is a set of ASCII bytes, one bit each: an anyOf needle's bytes are looked up in it
-// rather than rebuilt into a set on every call, as strings.ContainsAny would.
-type asciiSet [2]uint64
-
-func (a *asciiSet) add(c byte) { a[c>>6] |= 1 << (c & 63) }
-
-func (a *asciiSet) has(c byte) bool { return c < utf8.RuneSelf && a[c>>6]&(1<<(c&63)) != 0 }
 
 const (
 	maxAlternatives = 64 // past this many, an alternation is taken to match anything
@@ -116,9 +107,6 @@ func dnf(re *syntax.Regexp) (alts [][]needle, ok bool) {
 			return nil, false // matches no ASCII input; leave such oddities to the regexp
 		}
 		n.s = string(set)
-		for _, c := range set {
-			n.set.add(c)
-		}
 		return [][]needle{{n}}, true
 	case syntax.OpCapture, syntax.OpPlus:
 		return dnf(re.Sub[0])
@@ -164,25 +152,18 @@ func dnf(re *syntax.Regexp) (alts [][]needle, ok bool) {
 // mayMatch reports whether the regular expression may match s: false only when no
 // alternative's needles all occur in s. When the requirement holds for ASCII inputs only, an
 // input with a non-ASCII byte is not checked.
-//
-// Most values reach the operator lower-cased already (t:lowercase): a folded needle is then
-// looked for with strings.Contains, which is several times faster than comparing byte by byte
-// with folding; only an input with an upper-case ASCII letter takes the folding search.
 func (q *requirement) mayMatch(s string) bool {
-	upper := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf && q.asciiOnly {
-			return true
-		}
-		if 'A' <= c && c <= 'Z' {
-			upper = true
+	if q.asciiOnly {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf {
+				return true
+			}
 		}
 	}
 	for _, alt := range q.alts {
 		all := true
-		for i := range alt {
-			if !alt[i].in(s, upper) {
+		for _, n := range alt {
+			if !n.in(s) {
 				all = false
 				break
 			}
@@ -194,23 +175,14 @@ func (q *requirement) mayMatch(s string) bool {
 	return false
 }
 
-// in reports whether n occurs in s; upper says whether s has an upper-case ASCII letter.
-func (n *needle) in(s string, upper bool) bool {
+// in reports whether n occurs in s.
+func (n needle) in(s string) bool {
 	switch {
-	case n.anyOf && len(n.s) == 1:
-		return strings.IndexByte(s, n.s[0]) >= 0
 	case n.anyOf:
-		for i := 0; i < len(s); i++ {
-			if n.set.has(s[i]) {
-				return true
-			}
-		}
-		return false
-	case n.fold && upper:
+		return strings.ContainsAny(s, n.s)
+	case n.fold:
 		return containsFoldASCII(s, n.s)
 	default:
-		// A folded needle is lower case: on an input without upper-case letters, folding
-		// changes nothing.
 		return strings.Contains(s, n.s)
 	}
 }
