@@ -1,7 +1,8 @@
 -- wrk script: the benchmark's request mix from mix.tsv, 9 clean API requests to 1 attack,
--- every request with a bearer token as API Gateway clients send. Counts statuses per thread
+-- every request with the same bearer token, as API Gateway clients send it. Counts statuses per thread
 -- and prints them at the end (the share of 403 must be the share of attacks, 10%).
-local token = "Bearer eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ1c2VyLTEiLCJ0b2tlbl91c2UiOiJpZCIsImF1ZCI6ImRlY2Fnb24iLCJpc3MiOiJodHRwOi8vMTI3LjAuMC4xOjgwODAvaWRwIiwiZXhwIjo0MTAyNDQ0ODAwfQ.c2lnbmF0dXJlLW5vdC1jaGVja2VkLWJ5LXRoZS1iZW5jaG1hcmstYmFja2VuZA"
+-- TOKEN is the access token run.sh's issuer signed: decagon's authorizer verifies it.
+local token = "Bearer " .. assert(os.getenv("TOKEN"), "TOKEN: the bearer token (run.sh sets it)")
 local mixfile = os.getenv("MIX") or "mix.tsv"
 
 local function load()

@@ -1,26 +1,31 @@
 #!/usr/bin/env bash
-# WAF benchmark: nginx + ModSecurity v3 + OWASP CRS (Debian packages) against decagon's WAF
-# (internal/waf in front of httputil.ReverseProxy, bench/waf/front), both at paranoia level 1,
-# blocking, in front of the same fixed small-JSON backend on loopback, with the same wrk request
-# mix (mix.tsv: 9 clean API requests to 1 attack) and concurrency. Prints req/s, p50, p99 and
-# the server CPU time per request, and the ratios. Fails if decagon lets an attack through (not
-# 403) or refuses a clean request (not 200); nginx+ModSecurity's misses are reported.
+# WAF benchmark: nginx + ModSecurity v3 + OWASP CRS (Debian packages) against the whole decagon
+# edge with its WAF on (`decagon edge`: WAF, stage router from api/openapi.yaml with the Cognito
+# authorizer verifying a real RS256 access token on every request, stage validation and
+# throttling, load balancer with health checks), both at CRS paranoia level 1, blocking, in front
+# of the same fixed small-JSON backend on loopback, with the same wrk request mix (mix.tsv: 9
+# clean API requests to 1 attack, every request with the same bearer token, which nginx passes
+# through) and concurrency. Rounds alternate the two fronts; prints the median and the spread
+# (min-max) of req/s, p50, p99 and the server CPU time per request, and the ratios. Fails if
+# decagon lets an attack through (not 403) or refuses a clean request (not 200);
+# nginx+ModSecurity's misses are reported.
 #
 # Usage: bench/waf/run.sh            (from the repository root; installs the packages it needs)
-# Env:   DURATION (20s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (3)
+# Env:   DURATION (15s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (5) KEEP (set: keep the logs)
 #        BACKEND_PORT (18081) DECAGON_PORT (18082) NGINX_PORT (18083)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
-DURATION=${DURATION:-20s}
+DURATION=${DURATION:-15s}
 WARMUP=${WARMUP:-5s}
 CONNS=${CONNS:-32}
 THREADS=${THREADS:-2}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 BACKEND_ADDR=127.0.0.1:${BACKEND_PORT:-18081}
 export MIX=bench/waf/mix.tsv
 DECAGON_PORT=${DECAGON_PORT:-18082}
 NGINX_PORT=${NGINX_PORT:-18083}
+CLIENT_ID=wafbenchclient0123456789
 
 need=()
 for pkg in nginx libnginx-mod-http-modsecurity modsecurity-crs wrk curl; do
@@ -38,12 +43,27 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	if [[ -f $dir/nginx.pid ]]; then kill "$(cat "$dir/nginx.pid")" 2>/dev/null || true; fi
 	wait 2>/dev/null || true
+	if [[ -n ${KEEP:-} ]]; then echo "run directory (logs): $dir" >&2; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 
-go build -o "$dir/" ./bench/waf/backend ./bench/waf/front
+go build -trimpath -o "$dir/" ./bench/waf/backend ./bench/waf/issuer ./cmd/decagon
 "$dir/backend" -listen "$BACKEND_ADDR" & pids+=($!)
-"$dir/front" -listen "127.0.0.1:$DECAGON_PORT" -backend "http://$BACKEND_ADDR" & pids+=($!)
+"$dir/issuer" -client-id "$CLIENT_ID" -out "$dir/token" & pids+=($!)
+for _ in $(seq 100); do [[ -s $dir/token ]] && break; sleep 0.1; done
+read -r ISSUER TOKEN <"$dir/token"
+export TOKEN
+
+# decagon.yaml as shipped, with a WAF rate-based rule the load cannot reach (one client IP
+# sends every request); the stage's throttling is lifted with the edge's own flags.
+sed -e 's/^\(    limit:\) 1000 /\1 2000000000 /' decagon.yaml >"$dir/decagon.yaml"
+grep -q 'limit: 2000000000' "$dir/decagon.yaml" || { echo "could not raise waf.rateLimit.limit in the copy of decagon.yaml" >&2; exit 1; }
+"$dir/decagon" edge --addr "127.0.0.1:$DECAGON_PORT" --config "$dir/decagon.yaml" \
+	--target "tests=$BACKEND_ADDR" --target "uploads=$BACKEND_ADDR" \
+	--auth-issuer "$ISSUER" --auth-client-id "$CLIENT_ID" \
+	--stage-rate-limit 1000000 --stage-burst-limit 1000000 \
+	--access-log '' 2>"$dir/edge.log" & pids+=($!)
+edge_pid=${pids[2]}
 
 mkdir -p "$dir"/{client_body,proxy,fastcgi,uwsgi,scgi}
 sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$NGINX_PORT|g" -e "s|@BACKEND@|$BACKEND_ADDR|g" bench/waf/nginx.conf.in >"$dir/nginx.conf"
@@ -51,12 +71,13 @@ cp bench/waf/modsec.conf.in "$dir/modsec.conf"
 nginx -t -c "$dir/nginx.conf" -p "$dir" 2>"$dir/nginx-t.log" || { cat "$dir/nginx-t.log"; exit 1; }
 nginx -c "$dir/nginx.conf" -p "$dir"
 
-wait_up() { # poll until the port answers, 10 s at most
-	for _ in $(seq 100); do
-		curl -s -o /dev/null "http://127.0.0.1:$1/health-check" && return 0
+wait_up() { # poll until the port answers 200 (the edge: once its target is healthy), 20 s at most
+	for _ in $(seq 200); do
+		[[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/health-check") == 200 ]] && return 0
 		sleep 0.1
 	done
 	echo "port $1 did not come up" >&2
+	tail -20 "$dir/edge.log" >&2
 	exit 1
 }
 wait_up "$DECAGON_PORT"
@@ -67,7 +88,7 @@ check() { # port name
 	local bad=0 kind method path header body code args
 	while IFS=$'\t' read -r kind method path header body; do
 		[[ $kind == \#* || -z $kind ]] && continue
-		args=(-s -o /dev/null -w '%{http_code}' -X "$method" -H 'Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1In0.c2ln' -H 'Accept: application/json')
+		args=(-s -o /dev/null -w '%{http_code}' -X "$method" -H "Authorization: Bearer $TOKEN" -H 'Accept: application/json')
 		[[ $header != - ]] && args+=(-H "$header")
 		[[ $body != - ]] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
 		code=$(curl "${args[@]}" "http://127.0.0.1:$1$path")
@@ -79,11 +100,13 @@ check() { # port name
 	return $bad
 }
 # decagon must refuse every attack and pass every clean request; nginx's misses are reported
-# (Debian's CRS is 3.3, older than the CRS 4 decagon embeds).
+# (Debian's CRS is 3.3, older than the CRS 4 decagon embeds). A forged token must get 401.
 accuracy=ok
 nginx_accuracy=ok
 check "$NGINX_PORT" nginx+modsecurity || nginx_accuracy="misses (see above)"
 check "$DECAGON_PORT" decagon || accuracy=FAILED
+forged=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${TOKEN%?}x" "http://127.0.0.1:$DECAGON_PORT/test?limit=20")
+[[ $forged == 401 ]] || { echo "ACCURACY decagon: a forged token got $forged, want 401" >&2; accuracy=FAILED; }
 
 cpu_ticks() { # total utime+stime (clock ticks) of the given pids
 	local t=0 p
@@ -93,7 +116,7 @@ cpu_ticks() { # total utime+stime (clock ticks) of the given pids
 	echo "$t"
 }
 server_pids() { # port -> pids of the server behind it (this run's nginx workers only)
-	if [[ $1 == "$NGINX_PORT" ]]; then pgrep -P "$(cat "$dir/nginx.pid")" | tr '\n' ' '; else echo "${pids[1]}"; fi
+	if [[ $1 == "$NGINX_PORT" ]]; then pgrep -P "$(cat "$dir/nginx.pid")" | tr '\n' ' '; else echo "$edge_pid"; fi
 }
 
 run() { # port -> "rps p50_us p99_us cpu_us_per_req statuses"
@@ -109,28 +132,43 @@ run() { # port -> "rps p50_us p99_us cpu_us_per_req statuses"
 		END {printf "%s %s %s %.0f %s\n", rps, p50, p99, ticks / hz * 1e6 / (rps * d), st}' <<<"$out"
 }
 
-declare -A best
+: >"$dir/rounds"
 for round in $(seq "$ROUNDS"); do
 	for front in nginx decagon; do
 		port=$NGINX_PORT
 		[[ $front == decagon ]] && port=$DECAGON_PORT
 		read -r rps p50 p99 cpu st <<<"$(run "$port")"
-		echo "round $round $front: $rps req/s, p50 ${p50}us, p99 ${p99}us, ${cpu}us CPU/req, statuses$st" >&2
-		if [[ -z ${best[$front]:-} ]] || awk -v a="$rps" -v b="${best[$front]%% *}" 'BEGIN {exit !(a > b)}'; then
-			best[$front]="$rps $p50 $p99 $cpu"
-		fi
+		echo "round $round $front: $rps req/s, p50 ${p50}us, p99 ${p99}us, ${cpu}us CPU/req, load $(cut -d' ' -f1 /proc/loadavg), statuses$st" >&2
+		echo "$front $rps $p50 $p99 $cpu" >>"$dir/rounds"
 	done
 done
 
-read -r n_rps n_p50 n_p99 n_cpu <<<"${best[nginx]}"
-read -r d_rps d_p50 d_p99 d_cpu <<<"${best[decagon]}"
+# stat front column -> "median min max" of that column over the front's rounds
+stat() {
+	awk -v f="$1" -v c="$2" '$1 == f {print $c}' "$dir/rounds" | sort -g |
+		awk '{v[NR] = $1} END {m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; print m, v[1], v[NR]}'
+}
+row() { # front label
+	local r p50 p99 cpu
+	read -r -a r <<<"$(stat "$1" 2)"
+	read -r -a p50 <<<"$(stat "$1" 3)"
+	read -r -a p99 <<<"$(stat "$1" 4)"
+	read -r -a cpu <<<"$(stat "$1" 5)"
+	printf '| %s | %.0f (%.0f–%.0f) | %.2f (%.2f–%.2f) | %.2f (%.2f–%.2f) | %.0f (%.0f–%.0f) |\n' "$2" \
+		"${r[0]}" "${r[1]}" "${r[2]}" \
+		"$(bc -l <<<"${p50[0]}/1000")" "$(bc -l <<<"${p50[1]}/1000")" "$(bc -l <<<"${p50[2]}/1000")" \
+		"$(bc -l <<<"${p99[0]}/1000")" "$(bc -l <<<"${p99[1]}/1000")" "$(bc -l <<<"${p99[2]}/1000")" \
+		"${cpu[0]}" "${cpu[1]}" "${cpu[2]}"
+}
+med() { stat "$1" "$2" | cut -d' ' -f1; }
+
 echo
-echo "best of $ROUNDS rounds, wrk -t$THREADS -c$CONNS -d$DURATION, mix 90% clean / 10% attacks"
+echo "median (min–max) of $ROUNDS interleaved rounds, wrk -t$THREADS -c$CONNS -d$DURATION, mix 90% clean / 10% attacks, $(nproc) CPUs, load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "accuracy: decagon $accuracy, nginx+modsecurity $nginx_accuracy"
-printf '| %-34s | %10s | %8s | %8s | %12s |\n' front "req/s" "p50 ms" "p99 ms" "CPU us/req"
-printf '|%s|%s|%s|%s|%s|\n' "------------------------------------" "------------" "----------" "----------" "--------------"
-printf '| %-34s | %10.0f | %8.2f | %8.2f | %12s |\n' "nginx + ModSecurity v3 + CRS (PL1)" "$n_rps" "$(bc -l <<<"$n_p50/1000")" "$(bc -l <<<"$n_p99/1000")" "$n_cpu"
-printf '| %-34s | %10.0f | %8.2f | %8.2f | %12s |\n' "decagon WAF (Coraza + CRS v4, PL1)" "$d_rps" "$(bc -l <<<"$d_p50/1000")" "$(bc -l <<<"$d_p99/1000")" "$d_cpu"
-printf 'ratio decagon / nginx: throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n' \
-	"$(bc -l <<<"$d_rps/$n_rps")" "$(bc -l <<<"$d_p99/$n_p99")" "$(bc -l <<<"$d_cpu/$n_cpu")"
+echo "| front | req/s | p50 ms | p99 ms | CPU µs/req |"
+echo "|---|---:|---:|---:|---:|"
+row nginx "nginx + ModSecurity v3 + CRS 3.3 (PL1)"
+row decagon "decagon edge: WAF (Coraza + CRS v4, PL1) + stage + authorizer + balancer"
+printf 'ratio decagon / nginx (medians): throughput %.2fx, p99 %.2fx, CPU per request %.2fx\n' \
+	"$(bc -l <<<"$(med decagon 2)/$(med nginx 2)")" "$(bc -l <<<"$(med decagon 4)/$(med nginx 4)")" "$(bc -l <<<"$(med decagon 5)/$(med nginx 5)")"
 [[ $accuracy == ok ]]

@@ -67,7 +67,9 @@ type WAF struct {
 
 // BodyScopes are the kinds of request body the document declares.
 type BodyScopes struct {
-	// JSON is every operation whose request body is declared application/json (or +json).
+	// JSON is every operation whose request body is declared application/json (or +json),
+	// and any body of a content type its operation does not declare (the stage answers 415 to
+	// a clean one; the WAF reads it first, as AWS WAF does before API Gateway).
 	JSON BodyScope `yaml:"json"`
 	// Upload is every operation that takes files (multipart/form-data or */*: POST /upload,
 	// the presigned PUT). Only multipart bodies are inspected (part names, file names,

@@ -46,6 +46,10 @@ type Config struct {
 	// thousands of requests from one address.
 	bodyLimit int
 	rateOff   bool
+	// crsJSONTargets leaves JSON body values in the CRS rules jsonTargets takes them out of
+	// (as the regression corpus has it, with noOperations too): for the corpus test's figure
+	// of CRS alone.
+	crsJSONTargets bool
 }
 
 // check validates c: the topology value through topology's own validation (one set of

@@ -30,7 +30,10 @@
 // body handled by what the operation declares: a JSON body of a JSON operation by the JSON
 // processor up to Body.JSON.InspectLimit, a malformed one left to the stage's 400; a multipart
 // upload parsed (names, file names, fields) up to Body.Upload.InspectLimit; any other upload
-// body (a file) and a content type the operation does not declare (the stage's 415) not read.
+// body (a file) not read. A content type the operation does not declare is read as AWS WAF,
+// which runs before API Gateway, reads it (an attack is refused, a clean body gets the stage's
+// 415): a form as its arguments, anything else as one text argument (bodytext.go), within
+// Body.JSON's limit and oversize handling.
 // A body past its limit is handled as AWS WAF's oversize handling says: CONTINUE (the prefix is
 // inspected, the rest streams to the next handler untouched, never buffered whole), MATCH
 // (refused) or NO_MATCH (the body rules are skipped). Bodies outside the document take CRS's

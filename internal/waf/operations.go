@@ -27,14 +27,19 @@ const (
 	// scopeFile: any other body of an upload operation: a file, data, not inspected (and
 	// never parsed as a form). Its URI, query and headers still are.
 	scopeFile
-	// scopeUndeclared: a content type the operation does not declare: the stage answers 415
-	// before any service sees it, so the WAF neither reads the body nor refuses the type
-	// (920420); the URI, query and headers are still inspected.
-	scopeUndeclared
+	// scopeForm and scopeText: a content type the operation does not declare. In AWS the
+	// WAF runs before API Gateway: its body rules read such a body and block an attack (403),
+	// and only a clean one reaches the stage's 415. So here too the body is inspected, within
+	// Body.JSON's limit and oversize handling, and the type itself is not refused (920420,
+	// 920340, 920640: the stage's 415 answers that): a form (application/x-www-form-urlencoded) as
+	// its arguments, anything else as text, the whole body one argument (bodytext.go), as AWS
+	// WAF's body rules read it.
+	scopeForm
+	scopeText
 )
 
 func (s scope) String() string {
-	return [...]string{"generic", "json", "multipart", "file", "undeclared"}[s]
+	return [...]string{"generic", "json", "multipart", "file", "undeclared form", "undeclared text"}[s]
 }
 
 // operation is one operation of the document, its path split into segments ("{x}" matches
@@ -126,8 +131,10 @@ func (o *operation) scopeOf(contentType string) scope {
 		return scopeJSON
 	case mt != "" && slices.Contains(o.media, mt):
 		return scopeGeneric
+	case mt == "application/x-www-form-urlencoded":
+		return scopeForm
 	}
-	return scopeUndeclared
+	return scopeText
 }
 
 func isJSON(mt string) bool {

@@ -20,10 +20,13 @@ func TestScopeOf(t *testing.T) {
 		{"POST", "/test", "application/json; charset=utf-8", scopeJSON},
 		{"POST", "/Test/test", "Application/JSON", scopeJSON},
 		{"POST", "/upload/presign", "application/json", scopeJSON},
-		{"POST", "/test", "text/plain", scopeUndeclared},
-		{"POST", "/test", "", scopeUndeclared},
-		{"POST", "/test", "application/x-www-form-urlencoded", scopeUndeclared},
-		{"POST", "/test", "not a media type;;", scopeUndeclared},
+		{"POST", "/test", "text/plain", scopeText},
+		{"POST", "/test", "", scopeText},
+		{"POST", "/test", "application/x-www-form-urlencoded", scopeForm},
+		{"POST", "/test", "Application/X-WWW-Form-Urlencoded; charset=utf-8", scopeForm},
+		{"POST", "/upload/presign", "application/x-www-form-urlencoded", scopeForm},
+		{"POST", "/test", "application/xml", scopeText},
+		{"POST", "/test", "not a media type;;", scopeText},
 		{"POST", "/upload", "multipart/form-data; boundary=x", scopeMultipart},
 		{"POST", "/upload", "text/csv", scopeFile},
 		{"POST", "/upload", "application/json", scopeFile},
@@ -57,7 +60,7 @@ func FuzzScopeOf(f *testing.F) {
 		if o != nil && o.method != method {
 			t.Fatalf("%s %s: found %s", method, path, o.method)
 		}
-		if s := o.scopeOf(contentType); s < scopeGeneric || s > scopeUndeclared {
+		if s := o.scopeOf(contentType); s < scopeGeneric || s > scopeText {
 			t.Fatalf("scope %d", s)
 		}
 	})

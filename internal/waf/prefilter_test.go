@@ -30,6 +30,12 @@ func TestRequirement(t *testing.T) {
 		{`^/etc/passwd$`, "/x/etc/passwd", true}, // anchors are not reasoned about
 		{`(?i)<script`, "<ScRiPt>", true},
 		{`<script`, "<SCRIPT", false}, // case-sensitive
+		{`(?i)union\s+select`, "1 union select x", true},
+		{`(?i)union\s+select`, "1 union sElect x", true},
+		{`(?i)union\s+select`, "1 union selec x", false},
+		{`x[;|&]y`, "x&y", true},
+		{`x[;|&]y`, "x y é", false}, // non-ASCII bytes are in no ASCII class
+		{`(?i)x[;|]y`, "X|Y", true},
 	}
 	for _, tt := range tests {
 		q := requirementOf("(?sm)" + tt.pattern)

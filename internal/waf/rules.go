@@ -21,20 +21,41 @@ const (
 	truncatedVar         = "decagon_body_truncated"
 	exclusionVar         = "decagon_exclusion_" // + index
 	jsonVar              = "decagon_json_body"  // the body is a JSON operation's (operations.go)
-	skipBodyVar          = "decagon_skip_body"  // the body is a file or of an undeclared type
+	skipBodyVar          = "decagon_skip_body"  // the body is a file
+	formVar              = "decagon_form_body"  // a form the operation does not declare
+	textVar              = "decagon_text_body"  // any other body the operation does not declare
 )
 
-// jsonArgsOff takes JSON body values out of the CRS rules listed at rule 10102.
-var jsonArgsOff = func() string {
+// jsonTargetRules are the CRS rules that do not read JSON body values (see jsonTargets).
+var jsonTargetRules = []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100}
+
+// jsonTargets takes the values of JSON bodies (ARGS json.*) out of jsonTargetRules and refuses
+// any other argument named json.*. The values of a JSON operation's body are data the services
+// store, never run: CRS's rules that flag a Unix or Windows command word, a shell or PHP/Node.js
+// function name anywhere in a value refuse prose and code snippets ("wget and curl are both
+// download tools", "use ls -la | grep", "console.log(x)", "exec() runs a command", "$HOME",
+// "/etc/app/config.yaml", "C:\Program Files"). On JSON values they are replaced by
+// api-rules.conf's 10260 (a command in the shape it runs in: after a separator, with its
+// arguments) and 10292 (traversal, system files, wrappers); the query, headers and path keep
+// them. Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260 (command
+// words after ; | &), 932340 (a command name alone), 932160 (shell paths and variables), 933160
+// (PHP function call), 934100 (Node.js).
+//
+// The exclusion is static (SecRuleUpdateTargetById, once, when the rules compile): the same
+// exclusion made per request (ctl:ruleRemoveTargetById) costs Coraza a copy of every rule of
+// the set per ctl, which profiling put at a tenth of a JSON request's CPU. Only Coraza's JSON
+// processor names arguments json.* (and only on JSON bodies: a JSON operation's, or a JSON
+// body off the document, which the stage answers 404 or 405); a query, form or multipart
+// argument so named would slip past these rules, so it is refused (reservedNames, in Go after
+// the rules: two more rules would cost every request what the ctl cost a JSON one), whatever
+// the operation: no operation of api/openapi.yaml has such a parameter.
+func jsonTargets() string {
 	var b strings.Builder
-	for i, id := range []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100} {
-		if i > 0 {
-			b.WriteString(",")
-		}
-		fmt.Fprintf(&b, "ctl:ruleRemoveTargetById=%d;ARGS:/^json\\./", id)
+	for _, id := range jsonTargetRules {
+		fmt.Fprintf(&b, "SecRuleUpdateTargetById %d \"!ARGS:/^json\\./\"\n", id)
 	}
 	return b.String()
-}()
+}
 
 // apiRules are decagon's own detections (api-rules.conf), included before anomalyEvaluationFile.
 //
@@ -52,6 +73,7 @@ const (
 	ruleGroupCRS        = "OWASP-CRS-v4"
 	ruleInspectionError = "decagon-inspection-error"
 	ruleOversize        = "decagon-body-oversize"
+	ruleJSONName        = "decagon-json-name"
 )
 
 // baseDirectives replaces Coraza's coraza.conf-recommended (its request part: the engine, the
@@ -82,21 +104,17 @@ SecRule REQUEST_HEADERS:Content-Type "^application/[a-z0-9.-]+[+]json" \
 SecRule REQUEST_HEADERS:Content-Type "!@rx ^(?:text/|multipart/|application/(?:x-www-form-urlencoded|[a-z0-9.+-]*(?:json|xml)))" \
   "id:200007,phase:1,t:none,t:lowercase,pass,nolog,ctl:requestBodyProcessor=RAW"
 # The operation of api/openapi.yaml decides (operations.go): a JSON operation's body is parsed
-# as JSON whatever parameters its type carries; a file or a type the operation does not declare
-# is not read (the stage answers 415 for the latter) and CRS does not refuse its type (920420).
+# as JSON whatever parameters its type carries; a file is not read, and CRS does not refuse its
+# type (920420). A type the operation does not declare is read as AWS WAF, which runs before
+# API Gateway, reads it: a form as its arguments, anything else as one text (bodytext.go); an
+# attack in it is refused, a clean one gets the stage's 415, so CRS does not refuse the type
+# (920420) nor its absence (920340, 920640) either.
 SecRule &TX:` + jsonVar + ` "@eq 1" \
   "id:10100,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=JSON"
-# The values of a JSON operation's body are data the services store, never run: CRS's rules that
-# flag a Unix or Windows command word, a shell or PHP/Node.js function name anywhere in a value
-# refuse prose and code snippets ("wget and curl are both download tools", "use ls -la | grep",
-# "console.log(x)", "exec() runs a command", "$HOME", "/etc/app/config.yaml", "C:\Program
-# Files"). On JSON values they are replaced by
-# api-rules.conf's 10260 (a command in the shape it runs in: after a separator, with its
-# arguments) and 10292 (traversal, system files, wrappers); the query, headers and path keep them.
-# Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260 (command words after ; | &), 932340 (a command name
-# alone), 932160 (shell paths and variables), 933160 (PHP function call), 934100 (Node.js).
-SecRule &TX:` + jsonVar + ` "@eq 1" \
-  "id:10102,phase:1,t:none,pass,nolog,` + jsonArgsOff + `"
+SecRule &TX:` + formVar + ` "@eq 1" \
+  "id:10103,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=URLENCODED,ctl:ruleRemoveById=920420,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
+SecRule &TX:` + textVar + ` "@eq 1" \
+  "id:10104,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=` + textProcessor + `,ctl:ruleRemoveById=920420,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
 SecRule &TX:` + skipBodyVar + ` "@eq 1" \
   "id:10101,phase:1,t:none,pass,nolog,ctl:requestBodyAccess=Off,ctl:ruleRemoveById=920420"
 SecRule URI_PARSE_ERROR "@eq 1" \
@@ -186,6 +204,9 @@ func directives(c Config) (string, error) {
 	}
 	if len(global) > 0 {
 		b.WriteString("SecRuleRemoveById " + strings.Join(global, " ") + "\n")
+	}
+	if !c.noOperations && !c.crsJSONTargets {
+		b.WriteString(jsonTargets())
 	}
 	return b.String(), nil
 }

@@ -7,6 +7,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -148,27 +149,86 @@ func TestOversizeHandling(t *testing.T) {
 	}
 }
 
-// TestUndeclaredContentType: a content type the operation does not declare is left to the
-// stage's 415: neither refused for its type (920420) nor its body parsed; the URI still is
-// inspected.
+// TestUndeclaredContentType: a body whose content type the operation does not declare is
+// inspected as AWS WAF (which runs before API Gateway) inspects it: an attack in it is refused
+// (403), a clean one passes to the stage, whose 415 answers the type (the test's backend stands
+// in for the stage), without CRS refusing the type itself (920420, 920340). A form is read as
+// its arguments, anything else as one text, within the JSON scope's limit and oversize
+// handling.
 func TestUndeclaredContentType(t *testing.T) {
+	form := "application/x-www-form-urlencoded"
+	tests := []struct {
+		name string
+		rq   request
+		want int
+	}{
+		{"attack form", request{method: "POST", target: "/test", contentType: form, body: "name=x&q=" + url.QueryEscape("1' UNION SELECT password FROM users--")}, http.StatusForbidden},
+		{"xss form", request{method: "POST", target: "/test", contentType: form, body: "q=%3Cscript%3Ealert(document.cookie)%3C%2Fscript%3E"}, http.StatusForbidden},
+		{"nosql form key", request{method: "POST", target: "/upload/presign", contentType: form, body: "user[$ne]=1"}, http.StatusForbidden},
+		{"attack form, stage prefix", request{method: "POST", target: "/Test/test", contentType: form, body: "cmd=" + url.QueryEscape(";cat /etc/passwd")}, http.StatusForbidden},
+		{"clean form", request{method: "POST", target: "/test", contentType: form, body: "name=O%27Brien%27s+test&note=select+the+best+option&url=https%3A%2F%2Fexample.com%2Fa%3Fb%3Dc"}, http.StatusOK},
+		{"clean form, bad escape", request{method: "POST", target: "/upload/presign", contentType: form, body: "a=b&c=d%"}, http.StatusOK},
+		{"attack text", request{method: "POST", target: "/test", contentType: "text/plain", body: "name=x\nselect * from users where 1=1 union select password from users --\n"}, http.StatusForbidden},
+		{"xss text", request{method: "POST", target: "/test", contentType: "text/plain", body: "hello <script>alert(1)</script>"}, http.StatusForbidden},
+		{"ssti no type", request{method: "POST", target: "/test", body: "{{7*7}}"}, http.StatusForbidden},
+		{"xxe xml", request{method: "POST", target: "/upload/presign", contentType: "application/xml", body: `<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>`}, http.StatusForbidden},
+		{"clean multi-line text", request{method: "POST", target: "/test", contentType: "text/plain", body: "name: quarterly numbers\nnote: we'll update the table later; see https://example.com/a?b=c\n"}, http.StatusOK},
+		{"clean yaml", request{method: "POST", target: "/test", contentType: "application/x-yaml", body: "name: x\n"}, http.StatusOK},
+		{"clean xml, not closed", request{method: "POST", target: "/upload/presign", contentType: "application/xml", body: "<not closed"}, http.StatusOK},
+		{"clean text, no type", request{method: "POST", target: "/test", body: "just some words"}, http.StatusOK},
+		{"JSON sent as text", request{method: "POST", target: "/test", contentType: "text/plain", body: `{"name":"a"}`}, http.StatusOK},
+		{"JSON sent without a type", request{method: "POST", target: "/test", body: `{"name":"a","data":{"note":"O'Brien's test"}}`}, http.StatusOK},
+		{"attack in the query, clean text", request{method: "POST", target: "/test?x=%3Cscript%3Ealert(1)%3C/script%3E", contentType: "text/plain", body: "hello"}, http.StatusForbidden},
+	}
 	// Shipped, and without any exclusion: 920420 would refuse text/plain and x-yaml if the
-	// operation's declaration did not take the body out first.
+	// operation's declaration did not take the type out first.
 	for name, cfg := range map[string]Config{"shipped": shipped(), "no exclusions": defaults()} {
 		s := newStack(t, cfg)
-		for _, rq := range []request{
-			{method: "POST", target: "/test", contentType: "text/plain", body: "name=x\nselect * from users where 1=1 --\n<script>"},
-			{method: "POST", target: "/test", contentType: "application/x-yaml", body: "name: x\n"},
-			{method: "POST", target: "/upload/presign", contentType: "application/xml", body: "<not closed"},
-			{method: "POST", target: "/upload/presign", contentType: "application/x-www-form-urlencoded", body: "a=b&c=d%"},
-		} {
-			if rec := s.do(t, rq); rec.Code != http.StatusOK {
-				t.Errorf("%s: %s %s (%s): status %d, want it passed to the stage's 415", name, rq.method, rq.target, rq.contentType, rec.Code)
+		for _, tt := range tests {
+			if rec := s.do(t, tt.rq); rec.Code != tt.want {
+				t.Errorf("%s: %s: %s %s (%s): status %d, want %d", name, tt.name, tt.rq.method, tt.rq.target, tt.rq.contentType, rec.Code, tt.want)
 			}
 		}
-		if rec := s.do(t, request{method: "POST", target: "/test?x=%3Cscript%3Ealert(1)%3C/script%3E", contentType: "text/plain", body: "hello"}); rec.Code != http.StatusForbidden {
-			t.Errorf("%s: attack in the query, undeclared type: status %d, want 403", name, rec.Code)
-		}
+	}
+}
+
+// TestUndeclaredOversize: an undeclared body takes the JSON scope's limit and oversize
+// handling: past the limit under MATCH it is refused unread, under CONTINUE its prefix is
+// inspected and the rest streams on whole.
+func TestUndeclaredOversize(t *testing.T) {
+	late := strings.Repeat("plain words ", 1<<10) + "<script>alert(1)</script>"
+	early := "<script>alert(1)</script>" + strings.Repeat("plain words ", 1<<10)
+	clean := strings.Repeat("plain words ", 1<<10)
+	tests := []struct {
+		oversize           string
+		late, early, clean int
+	}{
+		{topology.OversizeContinue, http.StatusOK, http.StatusForbidden, http.StatusOK},
+		{topology.OversizeMatch, http.StatusForbidden, http.StatusForbidden, http.StatusForbidden},
+		{topology.OversizeNoMatch, http.StatusOK, http.StatusOK, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.oversize, func(t *testing.T) {
+			s := newStack(t, shipped(func(w *topology.WAF) { w.Body.JSON = topology.BodyScope{InspectLimit: 4 << 10, Oversize: tt.oversize} }))
+			for _, c := range []struct {
+				name, body string
+				want       int
+			}{{"attack past the limit", late, tt.late}, {"attack inside the limit", early, tt.early}, {"clean", clean, tt.clean}} {
+				for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
+					body := c.body
+					if ct != "text/plain" {
+						body = "q=" + url.QueryEscape(body)
+					}
+					rec := s.do(t, request{method: "POST", target: "/test", contentType: ct, body: body})
+					if rec.Code != c.want {
+						t.Errorf("%s (%s): status %d, want %d", c.name, ct, rec.Code, c.want)
+					}
+					if _, size, _ := s.backend.state(); rec.Code == http.StatusOK && size != int64(len(body)) {
+						t.Errorf("%s (%s): the backend got %d bytes of %d", c.name, ct, size, len(body))
+					}
+				}
+			}
+		})
 	}
 }
 
@@ -279,4 +339,34 @@ func multipartOf(name string, content []byte) (contentType, body string) {
 	_, _ = fw.Write(content)
 	_ = mw.Close()
 	return mw.FormDataContentType(), b.String()
+}
+
+// TestJSONArgumentNames: the values of JSON bodies (json.*) are taken out of CRS's command-word
+// rules statically (jsonTargets), so an argument named json.* that no JSON body made (query,
+// form, multipart) is refused; JSON bodies with nested keys pass, and their values still go
+// through the rules that replace the command-word ones.
+func TestJSONArgumentNames(t *testing.T) {
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	_ = mw.WriteField("json.note", "hello")
+	_ = mw.Close()
+	tests := []struct {
+		name string
+		rq   request
+		want int
+	}{
+		{"query json.*", request{target: "/test?json.note=ls+-la", header: map[string]string{"Authorization": corpusToken}}, http.StatusForbidden},
+		{"query JSON.*", request{target: "/test?JSON.note=ls+-la"}, http.StatusForbidden},
+		{"form json.*", request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "json.note=hello"}, http.StatusForbidden},
+		{"multipart json.*", request{method: "POST", target: "/upload", contentType: mw.FormDataContentType(), body: mp.String()}, http.StatusForbidden},
+		{"query jsonish", request{target: "/test?jsonnote=1&cursor=json.x"}, http.StatusOK},
+		{"nested JSON", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"json":{"note":"use ls -la | grep foo"}}}`}, http.StatusOK},
+		{"JSON attack", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":"; cat /etc/passwd"}}`}, http.StatusForbidden},
+	}
+	s := newStack(t, Config{WAF: shippedWAF(t)})
+	for _, tt := range tests {
+		if rec := s.do(t, tt.rq); rec.Code != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
+		}
+	}
 }
