@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/decagon/decagon/internal/cli"
@@ -67,7 +64,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var watcher *devstack.Watcher
 	exe := "" // the running binary
 	if *watch {
-		if watcher, exe, err = newWatcher(*dataDir, logger, stderr); err != nil {
+		if watcher, exe, err = devstack.NewWatcher(*dataDir, logger, stderr); err != nil {
 			return err
 		}
 	}
@@ -95,31 +92,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	base := stack.URL()
 	fmt.Fprintf(stdout, banner, base, stack.Backend, *dataDir, token, base, base, base, base, base, base, *dataDir)
 	return stack.Wait()
-}
-
-// newWatcher prepares --watch: the tasks run a copy of this binary in the data dir, which
-// each rebuild replaces.
-func newWatcher(dataDir string, logger *slog.Logger, stderr io.Writer) (*devstack.Watcher, string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return nil, "", err
-	}
-	root, err := devstack.ModuleRoot(wd)
-	if err != nil {
-		return nil, "", cli.Usagef("--watch: %v", err)
-	}
-	exe, err := filepath.Abs(filepath.Join(dataDir, "bin", "decagon"))
-	if err != nil {
-		return nil, "", err
-	}
-	if err := devstack.CopyExecutable(exe); err != nil {
-		return nil, "", err
-	}
-	w := &devstack.Watcher{Root: root, Skip: []string{dataDir}, Logger: logger,
-		Build: devstack.GoBuild(root, exe, func(out string) { fmt.Fprint(stderr, out) })}
-	// The tree as it is when the stack starts is the running build: an edit made while the
-	// tasks start is the first rebuild.
-	return w, exe, w.Prime()
 }
 
 // banner is what `decagon dev` prints once the stack is up: at idle, the terminal shows it and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -226,4 +227,29 @@ func ModuleRoot(dir string) (string, error) {
 		}
 		d = parent
 	}
+}
+
+// NewWatcher prepares `decagon dev --watch`: the tasks run a copy of this binary in the data
+// dir, which each rebuild replaces; it returns the watcher and that copy's path.
+func NewWatcher(dataDir string, logger *slog.Logger, stderr io.Writer) (*Watcher, string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, "", err
+	}
+	root, err := ModuleRoot(wd)
+	if err != nil {
+		return nil, "", fmt.Errorf("--watch: %w", err)
+	}
+	exe, err := filepath.Abs(filepath.Join(dataDir, "bin", "decagon"))
+	if err != nil {
+		return nil, "", err
+	}
+	if err := CopyExecutable(exe); err != nil {
+		return nil, "", err
+	}
+	w := &Watcher{Root: root, Skip: []string{dataDir}, Logger: logger,
+		Build: GoBuild(root, exe, func(out string) { fmt.Fprint(stderr, out) })}
+	// The tree as it is when the stack starts is the running build: an edit made while the
+	// tasks start is the first rebuild.
+	return w, exe, w.Prime()
 }
