@@ -367,3 +367,52 @@ func TestRoundTripNoRetryOnceSent(t *testing.T) {
 		t.Fatalf("the target saw the POST %d times, want once", n)
 	}
 }
+
+// TestForwardRetriesSafeRequestsWhoseTargetDied: a target that takes a request and dies before
+// answering (a task killed mid-request) costs a GET nothing — another target answers it — but a
+// DELETE is not sent twice.
+func TestForwardRetriesSafeRequestsWhoseTargetDied(t *testing.T) {
+	g := newGroup(t, check(time.Hour, time.Second, 1, 2))
+	dying := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health-check" {
+			return
+		}
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err == nil {
+			conn.Close() // gone before the status line, as a killed process
+		}
+	}))
+	t.Cleanup(dying.Close)
+	live := newTarget(t)
+	_ = g.Register("dying", dying.Listener.Addr().String())
+	_ = g.Register("live", live.addr())
+	waitState(t, g, "dying", StateHealthy)
+	waitState(t, g, "live", StateHealthy)
+	send := func(method string) (*httptest.ResponseRecorder, *Trace, error) {
+		w, tr := httptest.NewRecorder(), &Trace{}
+		err := g.Forward(w, &Outbound{Method: method, Path: "/x", Header: http.Header{}, Deadline: time.Now().Add(5 * time.Second)}, tr)
+		return w, tr, err
+	}
+	retried := 0
+	for i := range 10 {
+		w, tr, err := send(http.MethodGet)
+		if err != nil || w.Code != 204 {
+			t.Fatalf("GET %d: %v, status %d", i, err, w.Code)
+		}
+		if tr.Attempts == 2 {
+			retried++
+		}
+	}
+	if retried == 0 {
+		t.Fatal("no GET reached the dying target: the test proves nothing")
+	}
+	failed := 0
+	for range 10 {
+		if _, _, err := send(http.MethodDelete); err != nil {
+			failed++
+		}
+	}
+	if failed == 0 {
+		t.Fatal("every DELETE succeeded: one that reached the dying target was sent again")
+	}
+}

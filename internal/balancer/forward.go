@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -32,8 +33,9 @@ type Outbound struct {
 // Forward sends out to a healthy target over a pooled HTTP/1.1 connection and copies the
 // response to w. It is the edge's fast path for requests without a body: one goroutine, no
 // request or response cloning, connections reused LIFO. A connection that cannot be
-// established is retried once on another target; a pooled connection found closed by the
-// target is replaced by a new one to the same target, once.
+// established is retried once on another target, and so is a safe request (GET, HEAD,
+// OPTIONS) whose target died before answering (see diedBeforeAnswering); a pooled connection
+// found closed by the target is replaced by a new one to the same target, once.
 //
 // An error is returned only when nothing was written to w. A target failing in the middle of
 // the response body aborts the response with http.ErrAbortHandler, as httputil.ReverseProxy
@@ -53,12 +55,33 @@ func (g *Group) Forward(w http.ResponseWriter, out *Outbound, tr *Trace) error {
 		}
 		err = g.exchange(t, w, out)
 		g.Release(t)
-		if err == nil || attempt > 1 || !isDialError(err) {
+		if err == nil || attempt > 1 || !(isDialError(err) || diedBeforeAnswering(err, out)) {
 			return err
 		}
 		g.logger.Debug("retrying on another target", "target", t.ID, "addr", t.Addr, "err", err)
 		tried = t
 	}
+}
+
+// diedBeforeAnswering reports whether err says the target went away (reset, or closed the
+// connection) before the first byte of its response, on a safe request: one that cannot have
+// changed anything, so a second target may answer it. A task killed while it serves a GET
+// (kill -9, an OOM kill, a crash) then costs the client nothing. An ALB answers 502 there; the
+// local stack retries because it replaces tasks under the developer's feet (deployments,
+// --watch) and a dropped GET would be noise, not a finding. A timeout is not retried (the
+// deadline covers the whole exchange), nor is a request whose client went away, nor DELETE: it
+// is idempotent, but a second DELETE of what the first one removed answers 404.
+func diedBeforeAnswering(err error, out *Outbound) bool {
+	switch out.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	default:
+		return false
+	}
+	if timedOut(err) || out.Ctx != nil && out.Ctx.Err() != nil {
+		return false
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
 // aLongTimeAgo is a deadline in the past, to interrupt blocked I/O.
