@@ -42,9 +42,13 @@ type Outbound struct {
 // does.
 func (g *Group) Forward(w http.ResponseWriter, out *Outbound, tr *Trace) error {
 	var tried *Target
+	var first error // the first attempt's, when a retry finds no other target
 	for attempt := 1; ; attempt++ {
 		t, err := g.Pick(tried)
 		if err != nil {
+			if first != nil {
+				return first
+			}
 			return err
 		}
 		if tr != nil {
@@ -59,7 +63,7 @@ func (g *Group) Forward(w http.ResponseWriter, out *Outbound, tr *Trace) error {
 			return err
 		}
 		g.logger.Debug("retrying on another target", "target", t.ID, "addr", t.Addr, "err", err)
-		tried = t
+		tried, first = t, err
 	}
 }
 
