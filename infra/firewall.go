@@ -112,7 +112,10 @@ func NewFirewall(scope constructs.Construct, id string, props FirewallProps) *Fi
 			Name: jsii.String("Retry-After"), Value: jsii.String(fmt.Sprint(int(w.RateLimit.Window.Seconds()))),
 		}}),
 	})
-	limit := inspectionLimit(w.RequestBodyLimit)
+	// The JSON scope's limit (decagon.yaml waf.body.json, 128 KiB: the document's largest JSON
+	// body) as far as AWS WAF reaches for API Gateway (64 KiB): a longer JSON body is refused
+	// below, never passed with its tail unread.
+	limit := inspectionLimit(max(w.RequestBodyLimit, w.Body.JSON.InspectLimit))
 	var jsonBodies, fileBodies []Body
 	for _, b := range props.Bodies {
 		if b.JSON {

@@ -101,7 +101,11 @@ func TestFirewallJSONOversize(t *testing.T) {
 				t.Error("JsonBodyTooLarge runs after the managed groups")
 			}
 			size := get(r, "Statement", "AndStatement", "Statements", 1, "SizeConstraintStatement")
-			limit := inspectionLimit(s.stacks.App.Config.Topology.WAF.RequestBodyLimit)
+			w := s.stacks.App.Config.Topology.WAF
+			limit := inspectionLimit(max(w.RequestBodyLimit, w.Body.JSON.InspectLimit))
+			if limit != 64<<10 {
+				t.Errorf("inspection limit %d: the shipped JSON scope (%d bytes) wants AWS WAF's most, 64 KiB", limit, w.Body.JSON.InspectLimit)
+			}
 			if get(size, "FieldToMatch", "Body", "OversizeHandling") != "MATCH" || get(size, "ComparisonOperator") != "GT" || get(size, "Size") != float64(limit) {
 				t.Errorf("size rule %s, want body > %d with oversize handling MATCH", js(size), limit)
 			}
