@@ -1,13 +1,13 @@
 package devstack
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/decagon/decagon/internal/auth"
 	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/edge"
 	"github.com/decagon/decagon/internal/registry"
+	"github.com/decagon/decagon/internal/store"
 )
 
 // Flags registers the flags of `decagon dev` and returns the function that fills c from them
@@ -40,8 +40,8 @@ func (c *LocalConfig) Flags(fs *cli.FlagSet) (finish func(logger *slog.Logger) e
 		if c.Topology, err = LoadTopology(*config, logger); err != nil {
 			return err
 		}
-		// dev runs no AWS task: no --database-secret-arn, so no password source.
-		c.DatabaseURL, _, err = db.Resolve(context.Background(), c.DataDir)
+		// dev runs no AWS task: it has no --database-secret-arn, so the URL says it all.
+		c.DatabaseURL, err = store.URL(db.URL, db.Password, c.DataDir)
 		return err
 	}
 }
