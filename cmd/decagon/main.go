@@ -1,6 +1,6 @@
-// Command decagon runs decagon's services, its local stack and its tools. main only wires:
-// flags and environment into each command's Config, the packages built from it, then start and
-// stop.
+// Command decagon runs decagon's services, its local stack and its tools. main only wires: each
+// command makes its flag set, on which the Config of the package it runs registers its flags
+// (Config.Flags), parses, lets the Config fill itself, then starts and stops the package.
 package main
 
 import (

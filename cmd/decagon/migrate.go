@@ -6,30 +6,25 @@ import (
 	"io"
 
 	"github.com/decagon/decagon/internal/cli"
+	"github.com/decagon/decagon/internal/registry"
 	"github.com/decagon/decagon/internal/store"
 )
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.New("migrate", "[flags]", "Applies the embedded schema to the database (services also do it at start-up).", stdout, stderr)
-	dbFlags := addDatabaseFlags(fs).withSecret(fs)
+	var dbFlags registry.Database
+	dbFlags.Flags(fs, true)
 	dataDir := fs.String("data-dir", ".decagon", "directory for local data (the default SQLite file)")
-	unused, err := fs.Parse(args)
+	unused, err := fs.ParseNoArgs(args)
 	if err != nil {
 		return err
-	}
-	if fs.NArg() != 0 {
-		return cli.Usagef("migrate takes no arguments, got %q", fs.Args())
 	}
 	warnUnused(stderr, "migrate", unused)
-	dbURL, err := dbFlags.databaseURL(*dataDir)
+	dbURL, password, err := dbFlags.Resolve(ctx, *dataDir)
 	if err != nil {
 		return err
 	}
-	dbPassword, err := dbFlags.passwordSource(ctx)
-	if err != nil {
-		return err
-	}
-	db, applied, err := store.MigrateCounted(ctx, dbURL, store.WithPassword(dbPassword))
+	db, applied, err := store.MigrateCounted(ctx, dbURL, store.WithPassword(password))
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/decagon/decagon/internal/cli"
 	"github.com/decagon/decagon/internal/verify"
@@ -24,28 +23,15 @@ Without --token, the token is read from $TOKEN.`
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := cli.New("verify", "--url URL --token TOKEN [--token-other TOKEN] [--admin-token TOKEN]", verifySynopsis, stdout, stderr)
 	var cfg verify.Config
-	fs.StringVar(&cfg.URL, "url", "", "the stage's base URL: http://127.0.0.1:8080 or https://…/Test (required)")
-	fs.StringVar(&cfg.Token, "token", "", "a user's token (default $TOKEN)")
-	fs.StringVar(&cfg.OtherToken, "token-other", "", "another user's token: checks that records stay their owner's")
-	fs.StringVar(&cfg.AdminToken, "admin-token", "", "a token of a member of the admin group: checks admin reads")
-	bearer := fs.Bool("bearer", true, "send 'Authorization: Bearer TOKEN'; --bearer=false sends the bare token")
-	unused, err := fs.Parse(args)
+	finish := cfg.Flags(fs)
+	unused, err := fs.ParseNoArgs(args)
 	if err != nil {
 		return err
 	}
-	if fs.NArg() != 0 {
-		return cli.Usagef("verify takes no arguments, got %q", fs.Args())
-	}
-	if cfg.URL == "" {
-		return cli.Usagef("verify needs --url")
+	if err := finish(); err != nil {
+		return err
 	}
 	warnUnused(stderr, "verify", unused)
-	if cfg.Token == "" {
-		// Read after parsing, so that --help never prints the token as a default.
-		cfg.Token = os.Getenv("TOKEN")
-	}
-	cfg.Out = stdout
-	cfg.NoBearer = !*bearer
 	res, err := verify.Run(ctx, cfg)
 	if err != nil {
 		return err

@@ -115,3 +115,19 @@ func TestTargets(t *testing.T) {
 		}
 	}
 }
+
+// A command without arguments refuses one, naming itself.
+func TestParseNoArgs(t *testing.T) {
+	fs, _, _ := newTest()
+	fs.String("addr", "", "")
+	if _, err := fs.ParseNoArgs([]string{"--addr", ":1"}); err != nil {
+		t.Fatal(err)
+	}
+	fs, _, _ = newTest()
+	if _, err := fs.ParseNoArgs([]string{"extra"}); ExitCode(err) != 2 || !strings.Contains(err.Error(), `serve takes no arguments, got ["extra"]`) {
+		t.Errorf("argument: %v", err)
+	}
+	if fs.Stdout() != fs.stdout {
+		t.Error("Stdout is not the command's")
+	}
+}

@@ -4,5 +4,6 @@
 // defaults as a person writes them (10MiB, 1h), --help that exits 0, and the value types the
 // commands share (sizes, lists, per-service targets).
 //
-// It imports only the standard library; cmd/decagon is its one user.
+// It imports only the standard library. cmd/decagon makes each command's FlagSet; the packages
+// whose Config a command fills register their own flags on it (a Flags method beside the Config).
 package cli

@@ -15,10 +15,13 @@
 // Start takes built parts; StartLocal (local.go) builds them from `decagon dev`'s settings, and
 // ServeEdge (standalone.go) runs `decagon edge`, the edge alone. front.go, observe.go and
 // taskmetrics.go adapt the edge, the WAF, the tasks and the stack to the metrics, the traces
-// and the dashboard; watch.go is `decagon dev --watch`.
+// and the dashboard; watch.go is `decagon dev --watch`. flags.go fills LocalConfig and
+// EdgeConfig from the commands' flags, topology.go loads decagon.yaml for both, and banner.go
+// is what `decagon dev` prints once up.
 //
 // It may import the edge, waf, topology, idp, auth, registry, store, blob, metrics, telemetry,
-// dashboard, ecs, scaling, balancer and web packages; only cmd/decagon imports it.
+// dashboard, ecs, scaling, balancer, web and cli packages and the root package (the built-in
+// decagon.yaml); only cmd/decagon imports it.
 package devstack
 
 import (

@@ -43,8 +43,11 @@ type LocalConfig struct {
 	// WAF runs the WAF with the topology's settings.
 	WAF bool
 	// Executable is the decagon binary each task runs (`decagon serve`): the running one when
-	// empty. `decagon dev --watch` points it at the binary it rebuilds in the data dir.
+	// empty. Watch points it at the binary it rebuilds in the data dir.
 	Executable string
+	// Watch is `decagon dev --watch`: rebuild the binary when the source tree in the working
+	// directory changes and deploy it to every service (NewWatcher).
+	Watch bool
 	// TaskLimits and ScalingSpeedup are Config's.
 	TaskLimits     bool
 	ScalingSpeedup int
@@ -101,13 +104,19 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 			l.close()
 		}
 	}()
+	if c.TaskOutput == nil {
+		c.TaskOutput = io.Discard
+	}
+	var watcher *Watcher
+	if c.Watch {
+		if watcher, c.Executable, err = NewWatcher(c.DataDir, c.Logger, c.TaskOutput); err != nil {
+			return nil, err
+		}
+	}
 	if c.Executable == "" {
 		if c.Executable, err = os.Executable(); err != nil {
 			return nil, fmt.Errorf("devstack: the binary the tasks run: %w", err)
 		}
-	}
-	if c.TaskOutput == nil {
-		c.TaskOutput = io.Discard
 	}
 	v, err := l.identity(c.DataDir, c.Logger)
 	if err != nil {
@@ -166,6 +175,14 @@ func StartLocal(ctx context.Context, c LocalConfig) (_ *Local, err error) {
 	}
 	tm.stack.Store(l.Stack)
 	mon.targets.Set(l.Stack)
+	if watcher != nil {
+		watcher.Deploy = l.Stack.DeployAll
+		go func() {
+			if err := watcher.Run(ctx); err != nil {
+				c.Logger.Error("watch stopped", "err", err)
+			}
+		}()
+	}
 	return l, nil
 }
 

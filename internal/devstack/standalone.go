@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,9 @@ type EdgeConfig struct {
 	AWSHealthChecks bool
 	// AccessLog receives the access log lines; none when nil.
 	AccessLog io.Writer
+	// AccessLogFile, when set, is a file the access log lines are appended to instead (created
+	// with mode 0640), open while the edge serves.
+	AccessLogFile string
 	// AdminAddr, when set, serves /metrics there (never routed by the edge).
 	AdminAddr string
 	// Drain is how long the edge keeps serving once ctx is done.
@@ -43,6 +47,14 @@ type EdgeConfig struct {
 
 // ServeEdge runs the edge alone until ctx is done, then drains and stops.
 func ServeEdge(ctx context.Context, c EdgeConfig) error {
+	if c.AccessLogFile != "" {
+		f, err := os.OpenFile(c.AccessLogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return fmt.Errorf("--access-log: %w", err)
+		}
+		defer f.Close()
+		c.AccessLog = f
+	}
 	cfg := edge.Config{
 		Topology:        c.Topology,
 		Verifier:        c.Verifier,

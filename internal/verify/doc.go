@@ -6,7 +6,8 @@
 // checked rather than assumed.
 //
 // It talks to the stage over HTTP only, as a user would. It may import the standard library and
-// package api (the embedded OpenAPI document, for the list of routes); it must not import the
+// package api (the embedded OpenAPI document, for the list of routes), and package cli for its
+// command's flags (flags.go; cli imports only the standard library); it must not import the
 // services, the stores, the edge or anything else that runs the stack, so that it checks the
 // deployed API by the same rules as the local one.
 //
