@@ -82,10 +82,33 @@ func crashChild(open func(ctx context.Context) (records.Store, error)) int {
 // a couple of hundred; then checks, with a store from open on the same database, that every
 // record the child acknowledged is there.
 func RunCrashTest(t *testing.T, env []string, open Open) {
+	var ids []string
+	killCrashChild(t, append([]string{CrashChildEnv + "=1"}, env...), func(line string) bool {
+		ids = append(ids, line)
+		return true
+	})
+	s := open(t)
+	missing := 0
+	for _, id := range ids {
+		if _, err := s.Get(ctxT(t), id, crashOwner); err != nil {
+			missing++
+			t.Errorf("acknowledged record %s: %v", id, err)
+		}
+	}
+	t.Logf("child killed after %d acknowledgements; %d missing", len(ids), missing)
+}
+
+// killCrashChild starts this test binary again as a crash child (childEnv selects which), hands
+// each line it prints to ack (which says whether the line was an acknowledgement), kills the
+// child with SIGKILL once crashAcks lines were acknowledgements, and returns once every line it
+// wrote has been read. A line cut short by the kill was never fully acknowledged, so it is not
+// handed on.
+func killCrashChild(t *testing.T, childEnv []string, ack func(line string) bool) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), CrashChildEnv+"=1"), env...)
+	cmd.Env = append(os.Environ(), childEnv...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -95,16 +118,14 @@ func RunCrashTest(t *testing.T, env []string, open Open) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-
-	var ids []string
-	killed := false
+	acks, killed := 0, false
 	br := bufio.NewReader(stdout)
 	for {
 		line, err := br.ReadString('\n')
-		if err == nil { // a line cut short by the kill was never fully acknowledged to us
-			ids = append(ids, strings.TrimSuffix(line, "\n"))
+		if err == nil && ack(strings.TrimSuffix(line, "\n")) {
+			acks++
 		}
-		if !killed && len(ids) >= crashAcks {
+		if !killed && acks >= crashAcks {
 			if kerr := cmd.Process.Kill(); kerr != nil {
 				t.Fatalf("kill child: %v", kerr)
 			}
@@ -116,19 +137,9 @@ func RunCrashTest(t *testing.T, env []string, open Open) {
 	}
 	werr := cmd.Wait()
 	if !killed {
-		t.Fatalf("child ended by itself after %d acknowledgements (%v):\n%s", len(ids), werr, stderr.String())
+		t.Fatalf("child ended by itself after %d acknowledgements (%v):\n%s", acks, werr, stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != -1 {
 		t.Fatalf("child exited with %d before the kill:\n%s", code, stderr.String())
 	}
-
-	s := open(t)
-	missing := 0
-	for _, id := range ids {
-		if _, err := s.Get(ctxT(t), id, crashOwner); err != nil {
-			missing++
-			t.Errorf("acknowledged record %s: %v", id, err)
-		}
-	}
-	t.Logf("child killed after %d acknowledgements; %d missing", len(ids), missing)
 }

@@ -1,13 +1,10 @@
 package storetest
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -91,45 +88,16 @@ func uploadsCrashChild(open func(ctx context.Context) (uploads.Store, error)) in
 // with its SHA-256, and a deleted one is invisible but still a tombstone, so that the reaper can
 // remove an object its URL writes late.
 func RunUploadsCrashTest(t *testing.T, env []string, open OpenUploads) {
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "-test.count=1")
-	cmd.Env = append(append(os.Environ(), UploadsCrashChildEnv+"=1"), env...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
 	last := map[string]string{} // id → last acknowledged state
 	acks := 0
-	killed := false
-	br := bufio.NewReader(stdout)
-	for {
-		line, err := br.ReadString('\n')
-		if err == nil { // a line cut short by the kill was never fully acknowledged to us
-			if state, id, ok := strings.Cut(strings.TrimSuffix(line, "\n"), " "); ok {
-				last[id] = state
-				acks++
-			}
+	killCrashChild(t, append([]string{UploadsCrashChildEnv + "=1"}, env...), func(line string) bool {
+		state, id, ok := strings.Cut(line, " ")
+		if ok {
+			last[id] = state
+			acks++
 		}
-		if !killed && acks >= crashAcks {
-			if kerr := cmd.Process.Kill(); kerr != nil {
-				t.Fatalf("kill child: %v", kerr)
-			}
-			killed = true
-		}
-		if err != nil {
-			break
-		}
-	}
-	werr := cmd.Wait()
-	if !killed {
-		t.Fatalf("child ended by itself after %d acknowledgements (%v):\n%s", acks, werr, stderr.String())
-	}
+		return ok
+	})
 
 	s := open(t)
 	tombs, err := s.ClaimExpired(ctxT(t), time.Now().Add(24*time.Hour), 1000)
