@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -164,8 +165,7 @@ func TestUploadsMigrate00003(t *testing.T) {
 		t.Fatalf("migrate to 00002: %v", err)
 	}
 	id := uuid.NewString()
-	if _, err := sqlDB.ExecContext(ctx, `INSERT INTO uploads (upload_id, owner, filename, content_type, size, status, created_at)
-		VALUES ($1, 'alice', 'a.pdf', 'application/pdf', 10, 'pending', '2031-03-04T05:06:07.123456Z')`, id); err != nil {
+	if _, err := sqlDB.ExecContext(ctx, fmt.Sprintf(storetest.LegacyPendingUpload, "$1"), id); err != nil {
 		t.Fatal(err)
 	}
 	db, err := postgres.Open(ctx, url)
@@ -176,13 +176,7 @@ func TestUploadsMigrate00003(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	got, err := db.Uploads().ClaimExpired(ctx, time.Date(2031, 3, 4, 5, 21, 7, 123457000, time.UTC), 10)
-	if err != nil || len(got) != 1 {
-		t.Fatalf("ClaimExpired = %v, %v; want the old pending upload", got, err)
-	}
-	if want := time.Date(2031, 3, 4, 5, 21, 7, 123456000, time.UTC); !got[0].ExpiresAt.Equal(want) {
-		t.Errorf("expires_at %s, want %s", got[0].ExpiresAt, want)
-	}
+	storetest.CheckLegacyPendingExpiry(ctx, t, db.Uploads())
 }
 
 // TestUploadsKill9: every acknowledged create, completion and delete (tombstone) of an upload
