@@ -31,6 +31,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/decagon/decagon/bench/internal/wrk"
 )
 
 const (
@@ -40,12 +42,9 @@ const (
 )
 
 type result struct {
-	name       string
-	rps        float64
-	p50, p99   time.Duration
-	non2xx     int
-	sockErrors string
-	cpuPerReq  time.Duration // CPU time of the proxy's processes per request
+	name string
+	wrk.Result
+	cpuPerReq time.Duration // CPU time of the proxy's processes per request
 }
 
 func main() {
@@ -203,20 +202,20 @@ func run(duration, warmup time.Duration, conns, threads, rounds int, only string
 				return err
 			}
 			cpu0 := processCPU(lastPID)
-			r, err := runWrk(s.url, token, duration, conns, threads)
+			wr, err := runWrk(s.url, token, duration, conns, threads)
 			cpu1 := processCPU(lastPID)
 			stop()
 			if err != nil {
 				return fmt.Errorf("%s: %w", s.name, err)
 			}
-			r.name = s.name
-			if lastPID != 0 && r.rps > 0 {
-				r.cpuPerReq = time.Duration(float64(cpu1-cpu0) / (r.rps * duration.Seconds()))
+			r := result{name: s.name, Result: wr}
+			if lastPID != 0 && r.RPS > 0 {
+				r.cpuPerReq = time.Duration(float64(cpu1-cpu0) / (r.RPS * duration.Seconds()))
 			}
 			lastPID = 0
 			results = append(results, r)
-			if r.non2xx > 0 || r.sockErrors != "" {
-				failed = append(failed, fmt.Sprintf("%s: %d non-2xx responses, socket errors %q", s.name, r.non2xx, r.sockErrors))
+			if r.Non2xx > 0 || r.SocketErrors != "" {
+				failed = append(failed, fmt.Sprintf("%s: %d non-2xx responses, socket errors %q", s.name, r.Non2xx, r.SocketErrors))
 			}
 		}
 	}
@@ -250,7 +249,7 @@ func medians(results []result) []result {
 	var out []result
 	for _, name := range order {
 		rs := by[name]
-		sort.Slice(rs, func(i, j int) bool { return rs[i].rps < rs[j].rps })
+		sort.Slice(rs, func(i, j int) bool { return rs[i].RPS < rs[j].RPS })
 		out = append(out, rs[len(rs)/2])
 	}
 	return out
@@ -260,7 +259,7 @@ func printTable(results []result, duration time.Duration, conns, threads, rounds
 	base, jwt := 0.0, result{}
 	for _, r := range results {
 		if r.name == "backend direct" {
-			base = r.rps
+			base = r.RPS
 		}
 		if r.name == "haproxy jwt_verify" {
 			jwt = r
@@ -273,16 +272,16 @@ func printTable(results []result, duration time.Duration, conns, threads, rounds
 	for _, r := range results {
 		vsBase, vsJWT := "", ""
 		if base > 0 {
-			vsBase = fmt.Sprintf("%.2f×", r.rps/base)
+			vsBase = fmt.Sprintf("%.2f×", r.RPS/base)
 		}
-		if jwt.rps > 0 {
-			vsJWT = fmt.Sprintf("%.2f×", r.rps/jwt.rps)
+		if jwt.RPS > 0 {
+			vsJWT = fmt.Sprintf("%.2f×", r.RPS/jwt.RPS)
 		}
 		cpu := "—"
 		if r.cpuPerReq > 0 {
 			cpu = fmt.Sprintf("%.1f µs", float64(r.cpuPerReq.Nanoseconds())/1000)
 		}
-		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %s |\n", r.name, r.rps, ms(r.p50), ms(r.p99), cpu, vsBase, vsJWT)
+		fmt.Printf("| %s | %.0f | %s | %s | %s | %s | %s |\n", r.name, r.RPS, ms(r.P50), ms(r.P99), cpu, vsBase, vsJWT)
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/decagon/decagon/bench/internal/wrk"
 	"github.com/decagon/decagon/internal/topology"
 )
 
@@ -82,7 +83,7 @@ type setup struct {
 
 // sample is one measured run.
 type sample struct {
-	wrkResult
+	wrk.Result
 	cpuPerReq time.Duration
 	rss       int64 // VmHWM
 	cgPeak    int64 // the cgroup's memory high-water mark (page cache included); 0 without cgroups
@@ -334,7 +335,7 @@ func (h *harness) measure(s setup, c benchCase, db *database, dataDir string, id
 	cpu0, thr0 := h.cpu(cg, p.pid), throttled(cg)
 	r, err := runWrk(h.dir, base, script("measure"), h.o.duration, h.o.conns, h.o.threads)
 	cpu1, thr1 := h.cpu(cg, p.pid), throttled(cg)
-	smp := sample{wrkResult: r, rss: vmHWM(p.pid), throttled: thr1 - thr0}
+	smp := sample{Result: r, rss: vmHWM(p.pid), throttled: thr1 - thr0}
 	if cg != nil {
 		smp.cgPeak = cg.memPeak()
 	}
@@ -344,11 +345,11 @@ func (h *harness) measure(s setup, c benchCase, db *database, dataDir string, id
 	if err != nil {
 		return sample{}, err
 	}
-	if r.requests > 0 {
-		smp.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.requests)
+	if r.Requests > 0 {
+		smp.cpuPerReq = (cpu1 - cpu0) / time.Duration(r.Requests)
 	}
-	if r.non2xx > 0 || r.sockErrors != "" {
-		h.failed = append(h.failed, fmt.Sprintf("%s: %d non-2xx responses, %s (log: %s.log)", name, r.non2xx, r.sockErrors, name))
+	if r.Non2xx > 0 || r.SocketErrors != "" {
+		h.failed = append(h.failed, fmt.Sprintf("%s: %d non-2xx responses, %s (log: %s.log)", name, r.Non2xx, r.SocketErrors, name))
 	}
 	return smp, nil
 }
@@ -448,14 +449,14 @@ func summarize(ss []sample) summary {
 		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
 	var out summary
-	out.rps = med(func(s sample) float64 { return s.rps })
-	out.rpsMin, out.rpsMax = ss[0].rps, ss[0].rps
+	out.rps = med(func(s sample) float64 { return s.RPS })
+	out.rpsMin, out.rpsMax = ss[0].RPS, ss[0].RPS
 	for _, s := range ss {
-		out.rpsMin, out.rpsMax = min(out.rpsMin, s.rps), max(out.rpsMax, s.rps)
+		out.rpsMin, out.rpsMax = min(out.rpsMin, s.RPS), max(out.rpsMax, s.RPS)
 		out.rss = max(out.rss, s.rss)
 	}
-	out.p50 = time.Duration(med(func(s sample) float64 { return float64(s.p50) }))
-	out.p99 = time.Duration(med(func(s sample) float64 { return float64(s.p99) }))
+	out.p50 = time.Duration(med(func(s sample) float64 { return float64(s.P50) }))
+	out.p99 = time.Duration(med(func(s sample) float64 { return float64(s.P99) }))
 	out.cpu = time.Duration(med(func(s sample) float64 { return float64(s.cpuPerReq) }))
 	return out
 }
