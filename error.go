@@ -90,12 +90,3 @@ func ErrorCode(err error) Code {
 	return EInternal
 }
 
-// ErrorMessage returns the client message of the first *Error in err's chain, or a generic one
-// that reveals nothing for any other error.
-func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) && e.Code != EInternal {
-		return e.Message
-	}
-	return "internal error"
-}
