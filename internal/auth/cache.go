@@ -24,8 +24,9 @@ const cacheShards = 16
 
 // Cache is a TokenVerifier that verifies each distinct token once: a token that verified is
 // accepted again without a signature check until its exp (or the cache's age limit, whichever is
-// first). It is API Gateway's authorizer cache, and the edge's, for a service: an RS256 check
-// costs about 50 µs of CPU, a cache hit a SHA-256 of the token and a map lookup.
+// first). It is API Gateway's authorizer cache: the local edge's authorizer and each service use
+// it. An RS256 check costs about 50 µs of CPU, a cache hit a SHA-256 of the token and a map
+// lookup.
 //
 // Entries are keyed by the SHA-256 of the token, so the cache holds no usable credential; a
 // refusal is never cached, so a token that failed (a key not yet fetched, a clock skew) is
