@@ -89,4 +89,3 @@ func ErrorCode(err error) Code {
 	}
 	return EInternal
 }
-
