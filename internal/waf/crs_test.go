@@ -144,7 +144,7 @@ func TestCRSRegression(t *testing.T) {
 				for _, ft := range f.Tests {
 					name := fmt.Sprintf("%d-%d", f.RuleID, ft.TestID)
 					total.Add(1)
-					failure := runFTWTest(srv.Listener.Addr().String(), ft, observe)
+					failure := runFTWTest(srv.Listener.Addr().String(), ft, observe, logdataTests[name])
 					reason, isExcluded := excludedTests[name]
 					switch {
 					case failure == "" && isExcluded:
@@ -165,8 +165,18 @@ func TestCRSRegression(t *testing.T) {
 		total.Load(), passed.Load(), excluded.Load(), stale.Load(), missed.Load(), time.Since(start).Round(time.Millisecond))
 }
 
-// runFTWTest sends every stage of ft and returns why it failed, or "".
-func runFTWTest(addr string, ft ftwTest, observe func(string) crsObservation) string {
+// logdataTests are the corpus tests whose log expectation reads a rule's logdata ("Matched
+// Data: ... found within ARGS:x"), which this WAF does not record (actions.go). Their statuses
+// and rule IDs are checked as any test's; their log regex is not, and must fail (the runner
+// reports an entry that has become unnecessary).
+var logdataTests = map[string]bool{
+	"920540-4": true, "931130-24": true, "932200-13": true, "932207-7": true, "932300-10": true,
+	"933120-2": true,
+}
+
+// runFTWTest sends every stage of ft and returns why it failed, or "". noLogdata: the stages'
+// log regexes read logdata (logdataTests); they are checked to fail instead.
+func runFTWTest(addr string, ft ftwTest, observe func(string) crsObservation, noLogdata bool) string {
 	for i, st := range ft.Stages {
 		if st.Stage != nil {
 			st = *st.Stage
@@ -199,7 +209,10 @@ func runFTWTest(addr string, ft ftwTest, observe func(string) crsObservation) st
 				return fmt.Sprintf("stage %d: rule %d matched (matched %v)", i, id, o.ids)
 			}
 		}
-		if re := out.Log.MatchRegex; re != "" && !regexp.MustCompile(re).MatchString(o.log) {
+		if re := out.Log.MatchRegex; re != "" && regexp.MustCompile(re).MatchString(o.log) == noLogdata {
+			if noLogdata {
+				return fmt.Sprintf("stage %d: log matches %q although logdata is not recorded: remove the test from logdataTests", i, re)
+			}
 			return fmt.Sprintf("stage %d: log does not match %q (matched %v)", i, re, o.ids)
 		}
 		if re := out.Log.NoMatchRegex; re != "" && regexp.MustCompile(re).MatchString(o.log) {

@@ -73,6 +73,7 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 	}
 	tx.ProcessURI(uri, r.Method, r.Proto)
 	for k, vs := range r.Header {
+		k = lowerName(k)
 		for _, v := range vs {
 			tx.AddRequestHeader(k, v)
 		}
@@ -80,12 +81,12 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 	if r.Host != "" || r.ProtoAtLeast(1, 1) {
 		// net/http moves Host out of the header map. HTTP/1.1 requires it, so an empty r.Host
 		// there is an empty Host header (CRS 920290), not a missing one (920280).
-		tx.AddRequestHeader("Host", r.Host)
+		tx.AddRequestHeader("host", r.Host)
 		tx.SetServerName(r.Host)
 	}
 	for _, te := range r.TransferEncoding {
 		// and Transfer-Encoding too; request smuggling rules (920171, 921...) need it.
-		tx.AddRequestHeader("Transfer-Encoding", te)
+		tx.AddRequestHeader("transfer-encoding", te)
 	}
 	if it := tx.ProcessRequestHeaders(); it != nil {
 		return w.verdictOf(r, tx, vars, it), nil
@@ -125,6 +126,34 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 	}
 	return w.reservedNames(vars), nil
 }
+
+// lowerName returns a header name in lower case, as HTTP/2 sends it. Coraza lower-cases the
+// name of every header for every rule that reads the headers (its exclusion check), which
+// allocates for net/http's canonical names ("User-Agent") and costs a copy per header per rule:
+// handed lower case names, strings.ToLower returns them as they are. The names of common
+// headers come from a table, so that the copy is not made per request either.
+func lowerName(k string) string {
+	if l, ok := lowerNames[k]; ok {
+		return l
+	}
+	return strings.ToLower(k)
+}
+
+var lowerNames = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range []string{
+		"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+		"Connection", "Content-Length", "Content-Type", "Cookie", "Expect", "Idempotency-Key",
+		"If-Match", "If-None-Match", "Origin", "Pragma", "Priority", "Referer", "Sec-Ch-Ua",
+		"Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform", "Sec-Fetch-Dest", "Sec-Fetch-Mode",
+		"Sec-Fetch-Site", "Sec-Fetch-User", "Te", "Traceparent", "Tracestate", "Upgrade",
+		"Upgrade-Insecure-Requests", "User-Agent", "X-Amz-Content-Sha256", "X-Amz-Date",
+		"X-Forwarded-For", "X-Forwarded-Proto", "X-Request-Id",
+	} {
+		m[k] = strings.ToLower(k)
+	}
+	return m
+}()
 
 // reservedNames refuses an argument named json.* that Coraza's JSON processor did not make:
 // one in the query, or in a body not parsed as JSON. jsonTargets takes json.* arguments out of

@@ -1,6 +1,7 @@
 package waf
 
 import (
+	"math/bits"
 	"regexp/syntax"
 	"strings"
 	"unicode"
@@ -17,6 +18,13 @@ type requirement struct {
 	// asciiOnly: some needle's reasoning holds for ASCII inputs only (see needle.asciiOnly);
 	// other inputs are not checked.
 	asciiOnly bool
+
+	// The one-pass form of alts (see scan), when the requirement has at most 64 distinct
+	// needles: needles[j] is bit j; altMasks holds each alternative's needles; first[b] the
+	// needles an occurrence of which may start with byte b.
+	needles  []needle
+	altMasks []uint64
+	first    *[256]uint64
 }
 
 // needle is a literal that must occur in the input; fold means ASCII case-insensitively
@@ -55,7 +63,48 @@ func requirementOf(pattern string) *requirement {
 			q.asciiOnly = q.asciiOnly || n.asciiOnly
 		}
 	}
+	q.compile()
 	return q
+}
+
+// compile builds the one-pass form of q's alternatives, unless they have more than 64
+// distinct needles (mayMatch then checks the needles one by one).
+func (q *requirement) compile() {
+	index := map[needle]int{}
+	var masks []uint64
+	for _, alt := range q.alts {
+		var m uint64
+		for _, n := range alt {
+			j, ok := index[n]
+			if !ok {
+				if len(index) == 64 {
+					return
+				}
+				j = len(index)
+				index[n] = j
+			}
+			m |= 1 << j
+		}
+		masks = append(masks, m)
+	}
+	q.needles = make([]needle, len(index))
+	first := new([256]uint64)
+	for n, j := range index {
+		q.needles[j] = n
+		bit := uint64(1) << j
+		starts := n.s[:1]
+		if n.anyOf {
+			starts = n.s
+		}
+		for i := 0; i < len(starts); i++ {
+			c := starts[i]
+			first[c] |= bit
+			if n.fold && 'a' <= c && c <= 'z' {
+				first[c-('a'-'A')] |= bit
+			}
+		}
+	}
+	q.altMasks, q.first = masks, first
 }
 
 // dnf returns re's requirement as alternatives of needles; ok is false when re is taken to
@@ -153,6 +202,14 @@ func dnf(re *syntax.Regexp) (alts [][]needle, ok bool) {
 // alternative's needles all occur in s. When the requirement holds for ASCII inputs only, an
 // input with a non-ASCII byte is not checked.
 func (q *requirement) mayMatch(s string) bool {
+	if q.first != nil {
+		return q.scan(s)
+	}
+	return q.check(s)
+}
+
+// check is mayMatch needle by needle: one search of s per needle tried.
+func (q *requirement) check(s string) bool {
 	if q.asciiOnly {
 		for i := 0; i < len(s); i++ {
 			if s[i] >= utf8.RuneSelf {
@@ -173,6 +230,60 @@ func (q *requirement) mayMatch(s string) bool {
 		}
 	}
 	return false
+}
+
+// scan is mayMatch in one pass over s: at each byte, the needles that may start there (first)
+// and have not been seen yet are compared in place, and their bits set; then an alternative
+// holds when all its bits are. A CRS pattern typically has dozens of alternatives: this reads
+// the input once instead of once per needle.
+func (q *requirement) scan(s string) bool {
+	var found uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf && q.asciiOnly {
+			return true
+		}
+		for m := q.first[c] &^ found; m != 0; m &= m - 1 {
+			j := bits.TrailingZeros64(m)
+			if q.needles[j].at(s, i) {
+				found |= 1 << j
+			}
+		}
+	}
+	for _, a := range q.altMasks {
+		if a&found == a {
+			return true
+		}
+	}
+	return false
+}
+
+// at reports whether n occurs in s at i (whose byte is one n may start with).
+func (n needle) at(s string, i int) bool {
+	switch {
+	case n.anyOf:
+		return true
+	case len(s)-i < len(n.s):
+		return false
+	case n.fold:
+		return equalFoldASCII(s[i:i+len(n.s)], n.s)
+	default:
+		return s[i:i+len(n.s)] == n.s
+	}
+}
+
+// equalFoldASCII reports whether s equals lower (ASCII, lower case), ignoring ASCII case.
+func equalFoldASCII(s, lower string) bool {
+	for j := 0; j < len(lower); j++ {
+		c := s[j]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[j] {
+			return false
+		}
+	}
+	return true
 }
 
 // in reports whether n occurs in s.

@@ -41,6 +41,9 @@ func TestRequirement(t *testing.T) {
 		q := requirementOf("(?sm)" + tt.pattern)
 		re := regexp.MustCompile("(?sm)" + tt.pattern)
 		got := q == nil || q.mayMatch(tt.in)
+		if q != nil && q.check(tt.in) != got {
+			t.Errorf("requirement of %q on %q: the one-pass scan and the needle-by-needle check disagree", tt.pattern, tt.in)
+		}
 		if got != tt.want {
 			t.Errorf("requirement of %q on %q: mayMatch %v, want %v (%+v)", tt.pattern, tt.in, got, tt.want, q)
 		}
@@ -91,8 +94,12 @@ func FuzzPrefilter(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		for _, p := range pats {
-			if !p.need.mayMatch(in) && p.re.MatchString(in) {
+			may := p.need.mayMatch(in)
+			if !may && p.re.MatchString(in) {
 				t.Fatalf("%s matches %q but the pre-check rejects it", p.re, in)
+			}
+			if p.need.first != nil && may != p.need.check(in) {
+				t.Fatalf("%s on %q: the one-pass scan says %v, the needle-by-needle check %v", p.re, in, may, !may)
 			}
 		}
 	})
