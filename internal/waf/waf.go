@@ -40,6 +40,10 @@ type WAF struct {
 
 	// observe, when set (by tests), sees every transaction's matched rules before it closes.
 	observe func(r *http.Request, matched []types.MatchedRule)
+
+	// inspectTokens hands bearer JWTs to the rules as they are (isBearerJWT), for the test
+	// that holds the rules to never matching one.
+	inspectTokens bool
 }
 
 // Stats are the WAF's counters since New, as AWS WAF's CloudWatch metrics count them.
