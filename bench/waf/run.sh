@@ -11,7 +11,8 @@
 # nginx+ModSecurity's misses are reported.
 #
 # Usage: bench/waf/run.sh            (from the repository root; installs the packages it needs)
-# Env:   DURATION (15s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (5) KEEP (set: keep the logs)
+# Env:   DECAGON_BIN (a decagon binary to measure instead of building ./cmd/decagon)
+#        DURATION (15s) WARMUP (5s) CONNS (32) THREADS (2) ROUNDS (5) KEEP (set: keep the logs)
 #        BACKEND_PORT (18081) DECAGON_PORT (18082) NGINX_PORT (18083)
 set -euo pipefail
 
@@ -47,7 +48,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-go build -trimpath -o "$dir/" ./bench/waf/backend ./bench/waf/issuer ./cmd/decagon
+go build -trimpath -o "$dir/" ./bench/waf/backend ./bench/waf/issuer
+if [[ -n ${DECAGON_BIN:-} ]]; then cp "$DECAGON_BIN" "$dir/decagon"; else go build -trimpath -o "$dir/" ./cmd/decagon; fi
 "$dir/backend" -listen "$BACKEND_ADDR" & pids+=($!)
 "$dir/issuer" -client-id "$CLIENT_ID" -out "$dir/token" & pids+=($!)
 for _ in $(seq 100); do [[ -s $dir/token ]] && break; sleep 0.1; done

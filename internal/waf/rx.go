@@ -84,13 +84,15 @@ func (o *rxOperator) Evaluate(tx plugintypes.TransactionState, value string) boo
 		}
 		return false
 	}
-	if !tx.Capturing() {
-		return o.re.MatchString(value)
-	}
-	match := o.re.FindStringSubmatchIndex(value)
-	if match == nil {
+	// Capturing groups costs Go's regexp engine more than matching does, and most evaluations
+	// do not match: the groups are found only once the value is known to match.
+	if !o.re.MatchString(value) {
 		return false
 	}
+	if !tx.Capturing() {
+		return true
+	}
+	match := o.re.FindStringSubmatchIndex(value)
 	for i := 0; i < len(match)/2 && i < 9; i++ {
 		if match[2*i] >= 0 {
 			tx.CaptureField(i, value[match[2*i]:match[2*i+1]])
@@ -114,8 +116,11 @@ func (o *binaryRx) Evaluate(tx plugintypes.TransactionState, value string) bool 
 		}
 		return false
 	}
+	if !o.re.MatchString(value) {
+		return false
+	}
 	if !tx.Capturing() {
-		return o.re.MatchString(value)
+		return true
 	}
 	match := o.re.FindStringSubmatch(value)
 	if len(match) == 0 {
