@@ -50,6 +50,9 @@ type Config struct {
 	// (as the regression corpus has it, with noOperations too): for the corpus test's figure
 	// of CRS alone.
 	crsJSONTargets bool
+	// noPruning keeps the rules paranoia.go removes, for the test that compares verdicts
+	// with and without them.
+	noPruning bool
 }
 
 // check validates c: the topology value through topology's own validation (one set of

@@ -205,6 +205,13 @@ func directives(c Config) (string, error) {
 	if len(global) > 0 {
 		b.WriteString("SecRuleRemoveById " + strings.Join(global, " ") + "\n")
 	}
+	if !c.noPruning {
+		prune, err := pruneDirective(c.ParanoiaLevel)
+		if err != nil {
+			return "", err
+		}
+		b.WriteString(prune)
+	}
 	if !c.noOperations && !c.crsJSONTargets {
 		b.WriteString(jsonTargets())
 	}
