@@ -19,7 +19,8 @@ lint:
 	$(GO) vet ./...
 	$(GO) test -count=1 -run TestArchitecture .
 	$(STATICCHECK) ./...
-	@if [ -f infra/go.mod ]; then cd infra && $(GO) vet ./... && $(STATICCHECK) ./...; fi
+	$(GO) mod tidy -diff
+	@if [ -f infra/go.mod ]; then cd infra && $(GO) mod tidy -diff && $(GO) vet ./... && $(STATICCHECK) ./...; fi
 
 # Short fuzzing runs of every fuzz target (go test -fuzz takes one target per run).
 FUZZTIME ?= 20s
