@@ -20,11 +20,13 @@ type requirement struct {
 	asciiOnly bool
 
 	// The one-pass form of alts (see scan), when the requirement has at most 64 distinct
-	// needles: needles[j] is bit j; altMasks holds each alternative's needles; first[b] the
-	// needles an occurrence of which may start with byte b.
-	needles  []needle
-	altMasks []uint64
-	first    *[256]uint64
+	// needles: needles[j] is bit j; altMasks holds each alternative's needles; first[b] and
+	// second[b] the needles an occurrence of which may have byte b first and second; short the
+	// needles one byte long (every byte set of anyOf is).
+	needles       []needle
+	altMasks      []uint64
+	first, second *[256]uint64
+	short         uint64
 }
 
 // needle is a literal that must occur in the input; fold means ASCII case-insensitively
@@ -88,23 +90,31 @@ func (q *requirement) compile() {
 		masks = append(masks, m)
 	}
 	q.needles = make([]needle, len(index))
-	first := new([256]uint64)
+	first, second := new([256]uint64), new([256]uint64)
+	set := func(table *[256]uint64, c byte, fold bool, bit uint64) {
+		table[c] |= bit
+		if fold && 'a' <= c && c <= 'z' {
+			table[c-('a'-'A')] |= bit
+		}
+	}
 	for n, j := range index {
 		q.needles[j] = n
 		bit := uint64(1) << j
-		starts := n.s[:1]
-		if n.anyOf {
-			starts = n.s
-		}
-		for i := 0; i < len(starts); i++ {
-			c := starts[i]
-			first[c] |= bit
-			if n.fold && 'a' <= c && c <= 'z' {
-				first[c-('a'-'A')] |= bit
+		switch {
+		case n.anyOf:
+			for i := 0; i < len(n.s); i++ {
+				set(first, n.s[i], false, bit)
 			}
+			q.short |= bit
+		case len(n.s) == 1:
+			set(first, n.s[0], n.fold, bit)
+			q.short |= bit
+		default:
+			set(first, n.s[0], n.fold, bit)
+			set(second, n.s[1], n.fold, bit)
 		}
 	}
-	q.altMasks, q.first = masks, first
+	q.altMasks, q.first, q.second = masks, first, second
 }
 
 // dnf returns re's requirement as alternatives of needles; ok is false when re is taken to
@@ -232,8 +242,9 @@ func (q *requirement) check(s string) bool {
 	return false
 }
 
-// scan is mayMatch in one pass over s: at each byte, the needles that may start there (first)
-// and have not been seen yet are compared in place, and their bits set; then an alternative
+// scan is mayMatch in one pass over s: at each byte, the needles that may start there (their
+// first and second bytes are these) and have not been seen yet are compared in place, and
+// their bits set; then an alternative
 // holds when all its bits are. A CRS pattern typically has dozens of alternatives: this reads
 // the input once instead of once per needle.
 func (q *requirement) scan(s string) bool {
@@ -243,7 +254,11 @@ func (q *requirement) scan(s string) bool {
 		if c >= utf8.RuneSelf && q.asciiOnly {
 			return true
 		}
-		for m := q.first[c] &^ found; m != 0; m &= m - 1 {
+		next := q.short // past the last byte only one-byte needles can start
+		if i+1 < len(s) {
+			next |= q.second[s[i+1]]
+		}
+		for m := q.first[c] & next &^ found; m != 0; m &= m - 1 {
 			j := bits.TrailingZeros64(m)
 			if q.needles[j].at(s, i) {
 				found |= 1 << j
