@@ -44,6 +44,9 @@ type writeHooks struct {
 	afterClose func() error
 	// failedClose runs after beforeClose succeeded and Close then failed, to undo beforeClose.
 	failedClose func() error
+	// aborted runs when the write is abandoned before Close succeeds or is attempted (a copy or
+	// beforeClose error), to remove what the hooks made.
+	aborted func()
 }
 
 // Attrs describe a stored object.
@@ -102,6 +105,9 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	hooks := b.backend.prepareWrite(key, opts)
 	w, err := b.bucket.NewWriter(wctx, key, opts)
 	if err != nil {
+		if hooks.aborted != nil {
+			hooks.aborted()
+		}
 		return 0, fmt.Errorf("blob: put %s: %w", key, mapError(err))
 	}
 	n, err := copyLimited(wctx, w, r, o.MaxSize)
@@ -113,6 +119,9 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		if cerr := w.Close(); cerr == nil {
 			// Cannot happen with a cancelled context; if it ever does, an object may exist.
 			b.logger.Error("blob: aborted write closed without error", "key", key, "backend", b.backend.String())
+		}
+		if hooks.aborted != nil {
+			hooks.aborted()
 		}
 		return n, fmt.Errorf("blob: put %s: %w", key, err)
 	}
