@@ -82,6 +82,9 @@ func parsePublicURL(raw string) (*url.URL, error) {
 
 func (f *fileBackend) String() string { return "file://" + f.dir }
 
+// maxStream: a file has no limit of its own below the disk's.
+func (f *fileBackend) maxStream() (int64, string) { return 0, "" }
+
 // prepareWrite makes the write durable, which fileblob alone does not: it renames its temporary
 // file into place without fsync. Before Close (the rename) we fsync the temporary file's data
 // once — never per write — and put the sidecar with the content type in place, fsynced, so an
