@@ -97,11 +97,14 @@ func (f *fileBackend) maxStream() (int64, string) { return 0, "" }
 // The sidecar's content is known before the first byte, so it is written to a temporary file
 // and fsynced while the data is being copied (a goroutine that mostly waits for the disk): its
 // fsync no longer adds to the write's latency, and its rename into place still happens only
-// after the data is durable.
+// after the data is durable. An object of DefaultContentType gets no sidecar at all: fileblob
+// reads a missing one as exactly that type, so the file, its fsync and its rename would store
+// nothing (a sidecar an overwritten object had is removed instead, and put back if Close fails).
 func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks {
 	// A valid key is its own relative path: fileblob escapes none of its characters.
 	final := filepath.Join(f.dir, filepath.FromSlash(key))
 	ct, ifNotExist := opts.ContentType, opts.IfNotExist
+	needSidecar := ct != DefaultContentType // opts.ContentType is normalized: Put's doing
 	var tmp *os.File
 	var pending chan tempFile // the sidecar being written; nil until BeforeWrite
 	var side tempFile         // its result, once received
@@ -116,9 +119,11 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) write
 		if !as(&tmp) || tmp == nil {
 			return errors.New("fileblob did not expose its temporary file")
 		}
-		// fileblob has created the object's directory by now.
-		pending = make(chan tempFile, 1)
-		go func() { pending <- writeTemp(final+".attrs", sidecarJSON(ct)) }()
+		if needSidecar {
+			// fileblob has created the object's directory by now.
+			pending = make(chan tempFile, 1)
+			go func() { pending <- writeTemp(final+".attrs", sidecarJSON(ct)) }()
+		}
 		return nil
 	}
 	var replaced bool   // the sidecar was put in place
@@ -142,10 +147,20 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) write
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("sidecar: %w", err)
 		}
-		if err := os.Rename(st.name, final+".attrs"); err != nil {
-			return fmt.Errorf("sidecar: %w", err)
+		switch {
+		case needSidecar:
+			if err := os.Rename(st.name, final+".attrs"); err != nil {
+				return fmt.Errorf("sidecar: %w", err)
+			}
+			side.name = "" // in place: nothing left to remove
+		case old != nil:
+			// The object being replaced had a type of its own; the new one has the default.
+			if err := os.Remove(final + ".attrs"); err != nil {
+				return fmt.Errorf("sidecar: %w", err)
+			}
+		default:
+			return nil
 		}
-		side.name = "" // in place: nothing left to remove
 		replaced, previous = true, old
 		return nil
 	}
