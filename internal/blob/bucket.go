@@ -2,6 +2,7 @@ package blob
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -32,6 +33,9 @@ type backend interface {
 	prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks
 	sign(ctx context.Context, key string, o SignOptions, now time.Time) (SignedURL, error)
 	ping(ctx context.Context) error
+	// maxStream is the largest object the backend can take from a stream (0: no limit) and
+	// why, for the error past it.
+	maxStream() (int64, string)
 	signedHandler(b *Bucket, prefix string, gate PutGate) http.Handler
 	String() string
 }
@@ -44,6 +48,9 @@ type writeHooks struct {
 	afterClose func() error
 	// failedClose runs after beforeClose succeeded and Close then failed, to undo beforeClose.
 	failedClose func() error
+	// aborted runs when the write is abandoned before Close succeeds or is attempted (a copy or
+	// beforeClose error), to remove what the hooks made.
+	aborted func()
 }
 
 // Attrs describe a stored object.
@@ -76,7 +83,8 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 // grow with the object: the file backend streams through one 256 KiB buffer. S3 needs each
 // request's length up front, so the S3 backend holds an object under 16 MiB whole (one
 // PutObject) and cuts larger ones into 8 MiB parts, about 40 MiB at most per Put whatever the
-// object's size.
+// object's size; it streams at most 10,000 parts (78 GiB) and fails past that with ErrTooLarge
+// (see s3.go).
 //
 // When Put returns an error — ErrTooLarge, an error reading r, ctx cancelled, a store error —
 // no object was created (an existing object at key is left as it was). When it returns nil the
@@ -102,9 +110,19 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	hooks := b.backend.prepareWrite(key, opts)
 	w, err := b.bucket.NewWriter(wctx, key, opts)
 	if err != nil {
+		if hooks.aborted != nil {
+			hooks.aborted()
+		}
 		return 0, fmt.Errorf("blob: put %s: %w", key, mapError(err))
 	}
-	n, err := copyLimited(wctx, w, r, o.MaxSize)
+	limit, why := o.MaxSize, ""
+	if m, reason := b.backend.maxStream(); m > 0 && (limit == 0 || limit > m) {
+		limit, why = m, reason
+	}
+	n, err := copyLimited(wctx, w, r, limit)
+	if errors.Is(err, ErrTooLarge) && why != "" {
+		err = fmt.Errorf("%w: %s (%d bytes)", err, why, limit)
+	}
 	if err == nil && hooks.beforeClose != nil {
 		err = hooks.beforeClose()
 	}
@@ -113,6 +131,9 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		if cerr := w.Close(); cerr == nil {
 			// Cannot happen with a cancelled context; if it ever does, an object may exist.
 			b.logger.Error("blob: aborted write closed without error", "key", key, "backend", b.backend.String())
+		}
+		if hooks.aborted != nil {
+			hooks.aborted()
 		}
 		return n, fmt.Errorf("blob: put %s: %w", key, err)
 	}

@@ -15,7 +15,8 @@
 //   - Put streams: memory use does not grow with the object's size.
 //   - A Put that fails — limit exceeded (ErrTooLarge), source read error, context cancelled —
 //     leaves no object behind, and a Put that returns nil is durable (file backend: the data,
-//     its sidecar and the directory entries are fsynced before Put returns).
+//     its sidecar — objects of DefaultContentType have none — and the directory entries are
+//     fsynced before Put returns).
 //   - Delete is idempotent: deleting a missing key returns nil.
 //   - A signed PUT is bound to its key, content type, exact length (see SignOptions) and expiry,
 //     and creates the object at most once. On the file backend the key's owner can also refuse

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	gcblob "gocloud.dev/blob"
@@ -21,6 +22,7 @@ type fileBackend struct {
 	dir    string
 	signer *URLSigner
 	public *url.URL // ends in "/"
+	dirs   durableDirs
 }
 
 func openFile(u *url.URL, opts Options) (*Bucket, error) {
@@ -80,29 +82,59 @@ func parsePublicURL(raw string) (*url.URL, error) {
 
 func (f *fileBackend) String() string { return "file://" + f.dir }
 
+// maxStream: a file has no limit of its own below the disk's.
+func (f *fileBackend) maxStream() (int64, string) { return 0, "" }
+
 // prepareWrite makes the write durable, which fileblob alone does not: it renames its temporary
 // file into place without fsync. Before Close (the rename) we fsync the temporary file's data
 // once — never per write — and put the sidecar with the content type in place, fsynced, so an
-// object never appears without it; after Close, every directory from the object's up to the
-// root, so the new names survive a crash too. When Close then fails (the context was cancelled
-// in between, or the rename failed), the sidecar that was there before is put back, so a failed
-// write leaves an existing object's content type as it was.
+// object never appears without it; after Close, the object's directory, and the directories
+// above it up to the root that are not yet known durable (durableDirs), so the new names survive
+// a crash too. When Close then fails (the context was cancelled in between, or the rename
+// failed), the sidecar that was there before is put back, so a failed write leaves an existing
+// object's content type as it was.
+//
+// The sidecar's content is known before the first byte, so it is written to a temporary file
+// and fsynced while the data is being copied (a goroutine that mostly waits for the disk): its
+// fsync no longer adds to the write's latency, and its rename into place still happens only
+// after the data is durable. An object of DefaultContentType gets no sidecar at all: fileblob
+// reads a missing one as exactly that type, so the file, its fsync and its rename would store
+// nothing (a sidecar an overwritten object had is removed instead, and put back if Close fails).
 func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) writeHooks {
+	// A valid key is its own relative path: fileblob escapes none of its characters.
+	final := filepath.Join(f.dir, filepath.FromSlash(key))
+	ct, ifNotExist := opts.ContentType, opts.IfNotExist
+	needSidecar := ct != DefaultContentType // opts.ContentType is normalized: Put's doing
 	var tmp *os.File
+	var pending chan tempFile // the sidecar being written; nil until BeforeWrite
+	var side tempFile         // its result, once received
+	received := false
+	sidecarTemp := func() tempFile {
+		if pending != nil && !received {
+			side, received = <-pending, true
+		}
+		return side
+	}
 	opts.BeforeWrite = func(as func(any) bool) error {
 		if !as(&tmp) || tmp == nil {
 			return errors.New("fileblob did not expose its temporary file")
 		}
+		if needSidecar {
+			// fileblob has created the object's directory by now.
+			pending = make(chan tempFile, 1)
+			go func() { pending <- writeTemp(final+".attrs", sidecarJSON(ct)) }()
+		}
 		return nil
 	}
-	// A valid key is its own relative path: fileblob escapes none of its characters.
-	final := filepath.Join(f.dir, filepath.FromSlash(key))
-	ct, ifNotExist := opts.ContentType, opts.IfNotExist
-	var replaced bool   // the sidecar was written
+	var replaced bool   // the sidecar was put in place
 	var previous []byte // the sidecar it replaced; nil if there was none
 	before := func() error {
 		if err := tmp.Sync(); err != nil {
 			return fmt.Errorf("fsync: %w", err)
+		}
+		st := sidecarTemp()
+		if st.err != nil {
+			return st.err
 		}
 		// fileblob checks again in Close; checking here too keeps a refused write from replacing
 		// the existing object's sidecar.
@@ -115,25 +147,31 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) write
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("sidecar: %w", err)
 		}
-		b, err := json.Marshal(sidecar{ContentType: ct})
-		if err != nil {
-			return fmt.Errorf("sidecar: %w", err)
-		}
-		if err := writeAtomic(final+".attrs", append(b, '\n')); err != nil {
-			return err
+		switch {
+		case needSidecar:
+			if err := os.Rename(st.name, final+".attrs"); err != nil {
+				return fmt.Errorf("sidecar: %w", err)
+			}
+			side.name = "" // in place: nothing left to remove
+		case old != nil:
+			// The object being replaced had a type of its own; the new one has the default.
+			if err := os.Remove(final + ".attrs"); err != nil {
+				return fmt.Errorf("sidecar: %w", err)
+			}
+		default:
+			return nil
 		}
 		replaced, previous = true, old
 		return nil
 	}
 	after := func() error {
-		for d := filepath.Dir(final); ; d = filepath.Dir(d) {
-			if err := syncPath(d); err != nil {
-				return err
-			}
-			if d == f.dir || len(d) <= len(f.dir) {
-				return nil
-			}
+		// The object's own directory holds the two renames; the ones above it matter only
+		// when this write created them.
+		dir := filepath.Dir(final)
+		if err := syncPath(dir); err != nil {
+			return err
 		}
+		return f.dirs.syncAbove(dir, f.dir)
 	}
 	failed := func() error {
 		switch {
@@ -148,7 +186,58 @@ func (f *fileBackend) prepareWrite(key string, opts *gcblob.WriterOptions) write
 			return writeAtomic(final+".attrs", previous)
 		}
 	}
-	return writeHooks{beforeClose: before, afterClose: after, failedClose: failed}
+	abort := func() {
+		if st := sidecarTemp(); st.name != "" {
+			_ = os.Remove(st.name)
+		}
+	}
+	return writeHooks{beforeClose: before, afterClose: after, failedClose: failed, aborted: abort}
+}
+
+// sidecarJSON is the sidecar of an object of content type ct, in the format fileblob reads.
+func sidecarJSON(ct string) []byte {
+	b, _ := json.Marshal(sidecar{ContentType: ct}) // strings and a nil map: cannot fail
+	return append(b, '\n')
+}
+
+// durableDirs remembers the directories whose entry in their parent has been fsynced since they
+// were created, so that a write into an existing directory fsyncs that directory only, not every
+// one up to the root. Each is remembered with its identity (device and inode): a directory
+// removed and created again under the same name is new, and is fsynced again.
+type durableDirs struct {
+	mu   sync.Mutex
+	seen map[string]os.FileInfo
+}
+
+// maxDurableDirs bounds the memory durableDirs takes (one entry per owner's directory, ~200
+// bytes each); past it, it starts over, which costs a few extra fsyncs.
+const maxDurableDirs = 4096
+
+// syncAbove makes the entries of dir and of its ancestors below root durable: for each one not
+// known durable, it fsyncs its parent.
+func (d *durableDirs) syncAbove(dir, root string) error {
+	for ; len(dir) > len(root); dir = filepath.Dir(dir) {
+		fi, err := os.Lstat(dir)
+		if err != nil {
+			return fmt.Errorf("fsync: %w", err)
+		}
+		d.mu.Lock()
+		known, ok := d.seen[dir]
+		d.mu.Unlock()
+		if ok && os.SameFile(known, fi) {
+			return nil // so are the ones above it
+		}
+		if err := syncPath(filepath.Dir(dir)); err != nil {
+			return err
+		}
+		d.mu.Lock()
+		if d.seen == nil || len(d.seen) >= maxDurableDirs {
+			d.seen = make(map[string]os.FileInfo)
+		}
+		d.seen[dir] = fi
+		d.mu.Unlock()
+	}
+	return nil
 }
 
 // sidecar is fileblob's attributes file (its xattrs type, same JSON names): fileblob reads the
@@ -165,11 +254,31 @@ type sidecar struct {
 
 // writeAtomic puts a small file in place durably: written to a temporary name, fsynced and
 // renamed, so a crash or an overwrite never leaves a torn sidecar (which would make its object
-// unreadable). The ".tmp" suffix keeps a stranded temporary file out of the key space (ValidKey).
+// unreadable).
 func writeAtomic(name string, data []byte) error {
+	tf := writeTemp(name, data)
+	if tf.err != nil {
+		return tf.err
+	}
+	if err := os.Rename(tf.name, name); err != nil {
+		_ = os.Remove(tf.name)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// tempFile is a file written and fsynced under a temporary name, or the error doing so.
+type tempFile struct {
+	name string
+	err  error
+}
+
+// writeTemp writes data, fsynced, to a new temporary file beside name. The ".tmp" suffix keeps a
+// file stranded by a crash out of the key space (ValidKey).
+func writeTemp(name string, data []byte) tempFile {
 	fd, err := os.CreateTemp(filepath.Dir(name), filepath.Base(name)+".*.tmp")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
+		return tempFile{err: fmt.Errorf("write %s: %w", name, err)}
 	}
 	tmp := fd.Name()
 	_, err = fd.Write(data)
@@ -179,14 +288,11 @@ func writeAtomic(name string, data []byte) error {
 	if cerr := fd.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
-		err = os.Rename(tmp, name)
-	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", name, err)
+		return tempFile{err: fmt.Errorf("write %s: %w", name, err)}
 	}
-	return nil
+	return tempFile{name: tmp}
 }
 
 // syncPath fsyncs a file or directory by name.

@@ -119,3 +119,62 @@ func TestFileFailedCloseKeepsSidecar(t *testing.T) {
 		t.Errorf("files on disk %v, want old and old.attrs only", names)
 	}
 }
+
+// TestFileDefaultTypeNoSidecar: an object of the default content type gets no sidecar, since
+// fileblob reads a missing one as that type; one it replaces loses its sidecar (a stray one too),
+// unless the replacing write fails, which leaves the old type in place.
+func TestFileDefaultTypeNoSidecar(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	b, err := blob.Open(ctx, "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	put := func(key, ct string, o blob.PutOptions) {
+		t.Helper()
+		o.ContentType = ct
+		if _, err := b.Put(ctx, key, strings.NewReader("data of "+key), o); err != nil {
+			t.Fatalf("Put(%s, %s): %v", key, ct, err)
+		}
+	}
+	put("plain", "", blob.PutOptions{})
+	put("replaced", "text/plain", blob.PutOptions{})
+	put("replaced", blob.DefaultContentType, blob.PutOptions{})
+	put("kept", "text/plain", blob.PutOptions{})
+	cctx, cancel := context.WithCancel(ctx)
+	if _, err := b.Put(cctx, "kept", &cancelAtEOF{data: "new", cancel: cancel}, blob.PutOptions{}); err == nil {
+		t.Fatal("Put with the context cancelled at EOF succeeded")
+	}
+	if err := os.WriteFile(filepath.Join(dir, "stray.attrs"), []byte(`{"user.content_type":"text/html"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	put("stray", "", blob.PutOptions{IfNotExist: true})
+
+	plain, err := fileblob.OpenBucket(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	for key, want := range map[string]string{"plain": blob.DefaultContentType, "replaced": blob.DefaultContentType,
+		"kept": "text/plain", "stray": blob.DefaultContentType} {
+		if st, err := b.Stat(ctx, key); err != nil || st.ContentType != want {
+			t.Errorf("Stat(%s) = %+v, %v; want %s", key, st, err, want)
+		}
+		if a, err := plain.Attributes(ctx, key); err != nil || a.ContentType != want {
+			t.Errorf("fileblob reads %s as %v, %v; want %s", key, a, err, want)
+		}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "kept,kept.attrs,plain,replaced,stray" {
+		t.Errorf("files on disk %v, want a sidecar for kept only", names)
+	}
+}

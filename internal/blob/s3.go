@@ -19,15 +19,27 @@ import (
 	"github.com/decagon/decagon/internal/problem"
 )
 
-// S3 transfer settings for Put. S3 needs every request's length up front, so a streamed write
-// is cut into parts held in memory: objects under s3Threshold go up in one PutObject, larger
-// ones as a multipart upload of s3PartSize parts, s3Concurrency at a time. That bounds a Put's
-// memory at about s3Threshold (the first read) + (s3Concurrency+1) × s3PartSize, 40 MiB,
-// whatever the object's size.
+// S3 transfer settings for Put, sized for a task of 512 MiB (the seed's services). S3 needs every
+// request's length up front, so a streamed write is cut into parts held in memory: an object
+// under s3Threshold goes up in one PutObject, a larger one as a multipart upload of s3PartSize
+// parts, s3Concurrency of them in flight while the next one fills. A Put therefore holds at most
+// about s3Threshold (the first read, which decides between the two) + (s3Concurrency+1) ×
+// s3PartSize = 40 MiB, whatever the object's size: a 1 GiB object takes no more than a 20 MiB
+// one (TestS3MultipartMemory measures it).
+//
+// S3 allows 10,000 parts per upload, so 8 MiB parts make s3MaxStream (10,000 × 8 MiB, 78 GiB) the
+// largest object a Put can stream. S3's own limit, 5 TiB, would need parts of 525 MiB — more
+// than such a task's memory — and the size of a stream is not known before its end, so the part
+// size is not scaled to it: a Put past s3MaxStream fails with ErrTooLarge naming this limit, before
+// the part past the 10,000th is sent, and the multipart upload is aborted. Objects that large go
+// straight to S3 from the client (a presigned PUT, up to 5 GiB, or the client's own multipart
+// upload), never through a task.
 const (
 	s3PartSize    = 8 << 20
 	s3Threshold   = 16 << 20
 	s3Concurrency = 2
+	// s3MaxParts is S3's limit on the parts of one multipart upload.
+	s3MaxParts = 10_000
 	// s3FailTimeout is how long aborting a failed multipart upload may take. The transfer
 	// manager's default reuses the upload's context, which is already cancelled when we abort,
 	// so the abort never reached S3 and the parts stayed (billed, invisible) until a lifecycle
@@ -39,6 +51,9 @@ type s3Backend struct {
 	client   *s3.Client
 	name     string
 	checksum aws.RequestChecksumCalculation
+	// partSize and maxParts are s3PartSize and s3MaxParts; tests make them small.
+	partSize int64
+	maxParts int64
 }
 
 func openS3(ctx context.Context, u *url.URL, opts Options) (*Bucket, error) {
@@ -85,7 +100,8 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*Bucket, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Bucket{bucket: gb, backend: &s3Backend{client: client, name: u.Host, checksum: cfg.RequestChecksumCalculation}}, nil
+	return &Bucket{bucket: gb, backend: &s3Backend{client: client, name: u.Host, checksum: cfg.RequestChecksumCalculation,
+		partSize: s3PartSize, maxParts: s3MaxParts}}, nil
 }
 
 func (s *s3Backend) String() string { return "s3://" + s.name }
@@ -99,15 +115,21 @@ func (s *s3Backend) prepareWrite(_ string, opts *gcblob.WriterOptions) writeHook
 			return errors.New("s3blob did not expose its transfer manager")
 		}
 		*tm = *transfermanager.New(s.client, func(o *transfermanager.Options) {
-			o.PartSizeBytes = s3PartSize
-			o.MultipartUploadThreshold = s3Threshold
+			o.PartSizeBytes = s.partSize
+			o.MultipartUploadThreshold = s3Threshold * s.partSize / s3PartSize
 			o.Concurrency = s3Concurrency
+			o.MaxUploadParts = s.maxParts
 			o.FailTimeout = s3FailTimeout
 			o.RequestChecksumCalculation = s.checksum
 		})
 		return nil
 	}
 	return writeHooks{}
+}
+
+// maxStream is the most a Put can stream: maxParts parts.
+func (s *s3Backend) maxStream() (int64, string) {
+	return s.maxParts * s.partSize, fmt.Sprintf("an S3 upload streams at most %d parts of %d MiB", s.maxParts, s.partSize>>20)
 }
 
 func (s *s3Backend) sign(ctx context.Context, key string, o SignOptions, now time.Time) (SignedURL, error) {

@@ -51,6 +51,13 @@ func (s *Stream) Read(p []byte) (int, error) {
 // Sum returns the SHA-256 of what Read has produced so far.
 func (s *Stream) Sum() [32]byte { return [32]byte(s.sum.Sum(nil)) }
 
+// Drain reads the rest of the stream and returns the SHA-256 of all of it: what an object
+// written from the same seed and size must hash to.
+func (s *Stream) Drain() [32]byte {
+	_, _ = io.Copy(io.Discard, s)
+	return s.Sum()
+}
+
 // Digest returns the SHA-256 of the n bytes seed produces.
 func Digest(seed byte, n int64) [32]byte {
 	s := NewStream(seed, n)

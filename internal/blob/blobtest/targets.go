@@ -45,6 +45,12 @@ type Target struct {
 	// tmpfs over it, which hides the objects written before; it skips t when mounting is not
 	// permitted.
 	Outage func(t testing.TB) (kind string, end func())
+	// URL is what the bucket was opened with; for S3, OpenS3 opens it again (in another
+	// process, say, to measure the client's memory apart from the server's).
+	URL string
+	// UploadParts, for S3, counts the UploadPart requests the server has answered: how a test
+	// tells a multipart upload from a single PUT. Nil for the file backend.
+	UploadParts func() int64
 	// Route, for the file backend, sends the requests for its signed URLs (PublicURL) to h
 	// instead of the bucket's own SignedHandler: a test mounts the service that serves them in
 	// production. Nil for S3, which serves its own.
@@ -125,7 +131,7 @@ func NewFile(t testing.TB) Target {
 		fill(t, dir)
 		return OutageFull, end
 	}
-	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage,
+	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage, URL: "file://" + filepath.ToSlash(dir),
 		Route: func(h http.Handler) { route.Store(&h) }}
 }
 
@@ -150,12 +156,18 @@ func NewS3(t testing.TB) Target {
 	c := &clock{}
 	creds := aws.Credentials{AccessKeyID: s3KeyID, SecretAccessKey: s3Secret}
 	sw := &switchable{next: &presignVerifier{next: faker.Server(), creds: creds, region: s3Region, now: c.Now}}
-	srv := httptest.NewServer(sw)
+	var parts atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && r.URL.Query().Has("partNumber") {
+			parts.Add(1)
+		}
+		sw.ServeHTTP(w, r)
+	}))
 	provider := credentials.NewStaticCredentialsProvider(s3KeyID, s3Secret, "")
 	// request_checksum_calculation=when_required: gofakes3 does not understand the SDK's
 	// default aws-chunked uploads with trailing checksums (nor do several other S3 servers).
 	u := "s3://" + s3Bucket + "?region=" + s3Region + "&use_path_style=true&request_checksum_calculation=when_required&endpoint=" + url.QueryEscape(srv.URL)
-	b, err := blob.Open(context.Background(), u, blob.Options{S3Credentials: provider})
+	b, err := OpenS3(context.Background(), u)
 	if err != nil {
 		t.Fatalf("open s3 bucket: %v", err)
 	}
@@ -202,5 +214,10 @@ func NewS3(t testing.TB) Target {
 		t.Cleanup(end)
 		return OutageDown, end
 	}
-	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage}
+	return Target{Bucket: b, Advance: c.Advance, Residue: residue, Outage: outage, URL: u, UploadParts: parts.Load}
+}
+
+// OpenS3 opens the URL of a Target from NewS3 with the credentials its server accepts.
+func OpenS3(ctx context.Context, u string) (*blob.Bucket, error) {
+	return blob.Open(ctx, u, blob.Options{S3Credentials: credentials.NewStaticCredentialsProvider(s3KeyID, s3Secret, "")})
 }
