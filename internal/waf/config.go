@@ -50,8 +50,8 @@ type Config struct {
 	// (as the regression corpus has it, with noOperations too): for the corpus test's figure
 	// of CRS alone.
 	crsJSONTargets bool
-	// noPruning keeps the rules paranoia.go removes, for the test that compares verdicts
-	// with and without them.
+	// noPruning keeps the rules paranoia.go and setup.go remove, for the tests that compare
+	// verdicts with and without them.
 	noPruning bool
 }
 

@@ -30,6 +30,25 @@ var (
 	levelSum       = regexp.MustCompile(`^SecRule TX:(?:DETECTION|BLOCKING)_PARANOIA_LEVEL "@ge (\d)"`)
 )
 
+// directive returns the directive text starts with: its lines up to the first that does not
+// end in a backslash (what follows is comments, blank lines or a chained rule's own lines,
+// which the caller reads as part of the chain only when it wants them).
+func directive(text string) string {
+	end := 0
+	for end < len(text) {
+		nl := strings.IndexByte(text[end:], '\n')
+		if nl < 0 {
+			return text
+		}
+		line := strings.TrimRight(text[end:end+nl], " \t\r")
+		end += nl + 1
+		if !strings.HasSuffix(line, "\\") {
+			break
+		}
+	}
+	return text[:end]
+}
+
 // crsRule is one directive of a CRS file (a chain with its children) as far as pruning goes.
 type crsRule struct {
 	id      int
@@ -61,7 +80,7 @@ func crsRules() ([]crsRule, error) {
 			if i+1 < len(starts) {
 				end = starts[i+1][0]
 			}
-			block := text[s[0]:end]
+			block := directive(text[s[0]:end])
 			m := ruleID.FindStringSubmatch(block)
 			if m == nil {
 				continue // a marker
@@ -103,11 +122,16 @@ func prunedRules(pl int) ([]int, error) {
 	return ids, nil
 }
 
-// pruneDirective is the SecRuleRemoveById directive that removes prunedRules(pl), or "".
-func pruneDirective(pl int) (string, error) {
+// pruneDirective is the SecRuleRemoveById directive that removes prunedRules(pl) and the
+// rules in also, or "".
+func pruneDirective(pl int, also []int) (string, error) {
 	ids, err := prunedRules(pl)
-	if err != nil || len(ids) == 0 {
+	if err != nil {
 		return "", err
+	}
+	ids = append(ids, also...)
+	if len(ids) == 0 {
+		return "", nil
 	}
 	var b strings.Builder
 	b.WriteString("SecRuleRemoveById")

@@ -2,11 +2,14 @@ package waf
 
 import (
 	"fmt"
+	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/corazawaf/coraza/v3/experimental/plugins/plugintypes"
 	"github.com/corazawaf/coraza/v3/types"
 
 	"github.com/decagon/decagon/internal/topology"
@@ -92,6 +95,60 @@ func TestParanoiaPruning(t *testing.T) {
 			}
 			if differ > 0 {
 				t.Errorf("%d of %d requests differ", differ, len(reqs))
+			}
+		})
+	}
+}
+
+// TestSetupFolding: the defaults of REQUEST-901 that setup.go folds are found, and every
+// request ends phase 1 with the same settings (TX variables) with and without the folding,
+// at the shipped configuration and at the regression corpus's.
+func TestSetupFolding(t *testing.T) {
+	for name, cfg := range map[string]Config{"shipped": shipped(), "corpus": defaults(func(w *topology.WAF) { w.ParanoiaLevel = 4 })} {
+		t.Run(name, func(t *testing.T) {
+			if name == "corpus" {
+				cfg.directives = crsTestSettings
+			}
+			whole := cfg
+			whole.noPruning = true
+			d, err := directives(whole)
+			if err != nil {
+				t.Fatal(err)
+			}
+			before, _, _ := strings.Cut(d, "Include @owasp_crs/"+setupFile)
+			_, ids, err := settingsFolding(before)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ids) < 8 {
+				t.Errorf("only %d defaults folded: %v", len(ids), ids)
+			}
+			if slices.Contains(ids, 901160) {
+				t.Errorf("901160 (allowed_methods, which the configuration sets) was folded")
+			}
+			var settings [2]map[string]string
+			for i, noPruning := range []bool{false, true} {
+				c := cfg
+				c.noPruning = noPruning
+				w, err := New(c, slog.New(slog.DiscardHandler))
+				if err != nil {
+					t.Fatal(err)
+				}
+				tx := w.engine.NewTransaction()
+				tx.ProcessConnection("192.0.2.1", 1234, "", 0)
+				tx.ProcessURI("/test?limit=20", http.MethodGet, "HTTP/1.1")
+				tx.AddRequestHeader("host", "example.com")
+				tx.ProcessRequestHeaders()
+				settings[i] = map[string]string{}
+				for _, m := range tx.(plugintypes.TransactionState).Variables().TX().FindAll() {
+					if k := m.Key(); k != "sampling_rnd100" {
+						settings[i][k] = m.Value()
+					}
+				}
+				_ = tx.Close()
+			}
+			if !maps.Equal(settings[0], settings[1]) {
+				t.Errorf("settings after phase 1 differ:\nfolded %v\nwhole  %v", settings[0], settings[1])
 			}
 		})
 	}

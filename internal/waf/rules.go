@@ -62,6 +62,9 @@ func jsonTargets() string {
 //go:embed api-rules.conf
 var apiRules string
 
+// setupFile is the CRS file that gives the settings their defaults (setup.go).
+const setupFile = "REQUEST-901-INITIALIZATION.conf"
+
 // anomalyEvaluationFile is the CRS file that blocks on the inbound anomaly score.
 const anomalyEvaluationFile = "REQUEST-949-BLOCKING-EVALUATION.conf"
 
@@ -184,7 +187,16 @@ func directives(c Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	var folded []int
 	for _, f := range files {
+		if f == setupFile && !c.noPruning {
+			action, ids, err := settingsFolding(b.String())
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(action)
+			folded = ids
+		}
 		if f == anomalyEvaluationFile {
 			// decagon's own detections score into the same anomaly total, so they run
 			// before the evaluation that blocks on it.
@@ -206,7 +218,7 @@ func directives(c Config) (string, error) {
 		b.WriteString("SecRuleRemoveById " + strings.Join(global, " ") + "\n")
 	}
 	if !c.noPruning {
-		prune, err := pruneDirective(c.ParanoiaLevel)
+		prune, err := pruneDirective(c.ParanoiaLevel, folded)
 		if err != nil {
 			return "", err
 		}
