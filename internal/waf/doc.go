@@ -41,11 +41,21 @@
 //
 // Speed: only the request phases run (no response rules, no response buffering, the response
 // writer is not wrapped); a request without a body skips body processing; a phase-1 match past
-// the threshold is refused before the body is read (CRS early blocking); and the @rx operator
-// checks, before running a regexp, that the literals every match needs occur in the input
-// (rx.go, prefilter.go), which saves a third to a half of the CPU of a clean request. The CRS
-// regression corpus runs with every value the check rejects re-checked against the regexp
-// (TestCRSRegression).
+// the threshold is refused before the body is read (CRS early blocking). Beyond that, the work
+// per request is cut where profiling found it, each cut with a test that holds it to changing
+// no verdict:
+//   - the @rx operator checks, in one pass over the input, that the literals every match needs
+//     occur in it before running a regexp (rx.go, prefilter.go; TestCRSRegression re-checks
+//     every value the check rejects, FuzzPrefilter every CRS pattern), and captures groups only
+//     once a regexp matched;
+//   - the paranoia level's decisions and REQUEST-901's constant defaults are taken when the
+//     rules compile, not per request (paranoia.go, setup.go; TestParanoiaPruning,
+//     TestSetupFolding);
+//   - rules' logdata is not expanded (actions.go): Coraza did that for every rule evaluation;
+//   - a bearer JWT in Authorization reaches the rules as a placeholder of its shape (inspect.go;
+//     TestBearerJWTNeverMatches);
+//   - the rules run in as many CPU slots as there are CPUs, taken in arrival order (waf.go), so
+//     that under load requests finish in the order they came.
 //
 // It may import topology (its settings), api (the document), problem and web (the refusal),
 // Coraza and the embedded CRS; nothing of the edge or the services.
