@@ -198,3 +198,43 @@ func BenchmarkMiddlewareNoop(b *testing.B) {
 type keepSpans struct{ *tracetest.InMemoryExporter }
 
 func (keepSpans) Shutdown(context.Context) error { return nil }
+
+// TestLogHandlerIDs: the IDs a line carries are the span context's, and the caller's record
+// keeps its own attributes.
+func TestLogHandlerIDs(t *testing.T) {
+	var out bytes.Buffer
+	h := LogHandler(slog.NewJSONHandler(&out, nil))
+	sc := newSpanContext()
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), sc)
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("a", "1"), slog.String("b", "2"), slog.String("c", "3"), slog.String("d", "4"),
+		slog.String("e", "5"), slog.String("f", "6"), slog.String("g", "7"))
+	if err := h.Handle(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["trace_id"] != sc.TraceID().String() || line["span_id"] != sc.SpanID().String() || line["g"] != "7" {
+		t.Fatalf("line %v, want trace_id %s, span_id %s", line, sc.TraceID(), sc.SpanID())
+	}
+	if r.NumAttrs() != 7 {
+		t.Fatalf("the caller's record has %d attributes, want its 7", r.NumAttrs())
+	}
+}
+
+// BenchmarkLogHandler is an access line (seven attributes) through LogHandler with a trace
+// context, as every request logs it.
+func BenchmarkLogHandler(b *testing.B) {
+	h := LogHandler(slog.NewJSONHandler(io.Discard, nil))
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), newSpanContext())
+	b.ReportAllocs()
+	for b.Loop() {
+		r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		r.AddAttrs(slog.String("request_id", "0123456789abcdef0123456789abcdef"), slog.String("method", "GET"),
+			slog.String("path", "/test/0190a0d4-7f2c-7c4e-8a1b-2c3d4e5f6a7b"), slog.Int("status", 200),
+			slog.Int64("bytes", 180), slog.Float64("duration_ms", 1.234), slog.String("remote", "127.0.0.1:5555"))
+		_ = h.Handle(ctx, r)
+	}
+}
