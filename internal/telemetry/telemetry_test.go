@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -178,6 +182,45 @@ func TestMiddlewareSetsHeader(t *testing.T) {
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/", nil))
 	if !traceparentRE.MatchString(got) {
 		t.Fatalf("traceparent %q", got)
+	}
+}
+
+// Without an exporter, a request without trace headers gets new IDs in its context and exactly
+// the traceparent the propagator would inject for them; a caller's traceparent or baggage, or
+// another global propagator, goes through the propagator.
+func TestMiddlewareNoopHeaders(t *testing.T) {
+	setup(t, Config{Getenv: func(string) string { return "" }})
+	serve := func(header http.Header) (trace.SpanContext, http.Header) {
+		var sc trace.SpanContext
+		var seen http.Header
+		h := Middleware(func(*http.Request) string { return "" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sc, seen = trace.SpanContextFromContext(r.Context()), r.Header.Clone()
+		}))
+		r := httptest.NewRequest("GET", "/", nil)
+		maps.Copy(r.Header, header)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		return sc, seen
+	}
+
+	sc, seen := serve(nil)
+	want := http.Header{}
+	otel.GetTextMapPropagator().Inject(trace.ContextWithRemoteSpanContext(context.Background(), sc), propagation.HeaderCarrier(want))
+	if !sc.IsValid() || sc.IsSampled() || !reflect.DeepEqual(seen, want) {
+		t.Fatalf("span context %v, header %v; want a new unsampled one and %v", sc, seen, want)
+	}
+
+	const caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if sc, seen = serve(http.Header{"Traceparent": {caller}, "Baggage": {"k=v"}}); sc.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" || seen.Get("Traceparent") != caller {
+		t.Fatalf("caller's trace: span context %v, header %v", sc, seen)
+	}
+	if sc, seen = serve(http.Header{"Baggage": {"k=v"}}); !sc.IsValid() || seen.Get("Baggage") != "k=v" || !traceparentRE.MatchString(seen.Get("Traceparent")) {
+		t.Fatalf("baggage only: span context %v, header %v", sc, seen)
+	}
+
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(w3c) })
+	if sc, seen = serve(nil); !sc.IsValid() || !traceparentRE.MatchString(seen.Get("Traceparent")) {
+		t.Fatalf("another propagator: span context %v, header %v", sc, seen)
 	}
 }
 
