@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -49,6 +51,15 @@ type ServeConfig struct {
 
 // Serve runs the service until ctx is done, then drains and stops.
 func Serve(ctx context.Context, c ServeConfig) error {
+	if percent, limit := gcSettings(os.Getenv, os.ReadFile); percent > 0 || limit > 0 {
+		if percent > 0 {
+			debug.SetGCPercent(percent)
+		}
+		if limit > 0 {
+			debug.SetMemoryLimit(limit)
+		}
+		c.Logger.Debug("garbage collector", "gogc", percent, "memory_limit_bytes", limit)
+	}
 	obs := NewObservability(c.AdminAddr != "", c.Version)
 	if c.EMF != nil {
 		obs.EMF = metrics.NewEMF(c.EMF, c.Name)
