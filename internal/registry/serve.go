@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -51,6 +52,10 @@ type ServeConfig struct {
 
 // Serve runs the service until ctx is done, then drains and stops.
 func Serve(ctx context.Context, c ServeConfig) error {
+	if procs := procsSettings(os.Getenv, os.ReadFile); procs > 0 {
+		runtime.GOMAXPROCS(procs)
+		c.Logger.Debug("GOMAXPROCS", "procs", procs)
+	}
 	if percent, limit := gcSettings(os.Getenv, os.ReadFile); percent > 0 || limit > 0 {
 		if percent > 0 {
 			debug.SetGCPercent(percent)

@@ -49,3 +49,44 @@ func TestGCSettings(t *testing.T) {
 		})
 	}
 }
+
+func TestProcsSettings(t *testing.T) {
+	cases := []struct {
+		name  string
+		env   map[string]string
+		files map[string]string
+		want  int
+	}{
+		{"v2, 0.25 CPU", nil, map[string]string{"/proc/self/cgroup": "0::/task\n",
+			"/sys/fs/cgroup/task/cpu.max": "25000 100000\n"}, 1},
+		{"v2, 2 CPUs", nil, map[string]string{"/proc/self/cgroup": "0::/task\n",
+			"/sys/fs/cgroup/task/cpu.max": "200000 100000\n"}, -1},
+		{"v2, one CPU", nil, map[string]string{"/proc/self/cgroup": "0::/task\n",
+			"/sys/fs/cgroup/task/cpu.max": "100000 100000\n"}, -1},
+		{"v2, no limit", nil, map[string]string{"/proc/self/cgroup": "0::/\n",
+			"/sys/fs/cgroup/cpu.max": "max 100000\n"}, -1},
+		{"v1, 0.5 CPU", nil, map[string]string{"/proc/self/cgroup": "4:memory:/b\n2:cpu,cpuacct:/b\n0::/\n",
+			"/sys/fs/cgroup/cpu/b/cpu.cfs_quota_us": "50000\n", "/sys/fs/cgroup/cpu/b/cpu.cfs_period_us": "100000\n"}, 1},
+		{"v1, no quota", nil, map[string]string{"/proc/self/cgroup": "1:cpu:/\n",
+			"/sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n", "/sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n"}, -1},
+		{"v1, period unreadable", nil, map[string]string{"/proc/self/cgroup": "1:cpu:/b\n",
+			"/sys/fs/cgroup/cpu/b/cpu.cfs_quota_us": "25000\n"}, -1},
+		{"no cgroup", nil, map[string]string{}, -1},
+		{"GOMAXPROCS set", map[string]string{"GOMAXPROCS": "2"}, map[string]string{"/proc/self/cgroup": "0::/task\n",
+			"/sys/fs/cgroup/task/cpu.max": "25000 100000\n"}, -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			getenv := func(k string) string { return tc.env[k] }
+			readFile := func(name string) ([]byte, error) {
+				if s, ok := tc.files[name]; ok {
+					return []byte(s), nil
+				}
+				return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
+			}
+			if got := procsSettings(getenv, readFile); got != tc.want {
+				t.Fatalf("procsSettings = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}
