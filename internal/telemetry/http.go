@@ -1,6 +1,7 @@
 package telemetry
 
 import (
+	"encoding/hex"
 	"math/rand/v2"
 	"net/http"
 
@@ -18,6 +19,16 @@ import (
 func Middleware(route func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		prop := otel.GetTextMapPropagator()
+		if !exporting.Load() && prop == propagation.TextMapPropagator(w3c) &&
+			r.Header["Traceparent"] == nil && r.Header["Baggage"] == nil {
+			// The common case, answered without the propagator: nothing to extract (the
+			// server has canonicalized the header names), so the request gets new IDs,
+			// written back as TraceContext.Inject writes them (not sampled, no baggage).
+			sc := newSpanContext()
+			r.Header["Traceparent"] = []string{traceparent(sc)}
+			next.ServeHTTP(w, r.WithContext(trace.ContextWithRemoteSpanContext(r.Context(), sc)))
+			return
+		}
 		ctx := prop.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		if !exporting.Load() {
 			// Nothing is recorded: keep the caller's trace context as it is, or make one
@@ -61,6 +72,18 @@ func newSpanContext() trace.SpanContext {
 		tid[i], tid[8+i], sid[i] = byte(a>>(8*i)), byte(b>>(8*i)), byte(c>>(8*i))
 	}
 	return trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid, Remote: true})
+}
+
+// traceparent is the W3C traceparent header of an unsampled span context (version 00).
+func traceparent(sc trace.SpanContext) string {
+	tid, sid := sc.TraceID(), sc.SpanID()
+	var b [55]byte
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	copy(b[52:], "-00")
+	return string(b[:])
 }
 
 // Transport returns a RoundTripper that sends each request in a client span and with the

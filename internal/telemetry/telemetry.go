@@ -38,8 +38,15 @@ type Config struct {
 var exporting atomic.Bool
 
 func init() {
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	otel.SetTextMapPropagator(w3c)
 }
+
+// w3c is the propagator decagon installs: W3C trace context and baggage. It is a pointer so that
+// Middleware can tell it is still the global one (a composite propagator is a slice, which no
+// comparison accepts) and take its fast path.
+var w3c = &w3cPropagator{propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}
+
+type w3cPropagator struct{ propagation.TextMapPropagator }
 
 // Enabled reports whether spans are recorded and exported.
 func Enabled() bool { return exporting.Load() }
@@ -52,7 +59,7 @@ func Setup(ctx context.Context, cfg Config) (shutdown func(context.Context) erro
 	if getenv == nil {
 		getenv = os.Getenv
 	}
-	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
+	otel.SetTextMapPropagator(w3c)
 	exp := cfg.Exporter
 	if exp == nil {
 		if getenv("OTEL_EXPORTER_OTLP_ENDPOINT") == "" && getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") == "" {

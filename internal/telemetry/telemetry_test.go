@@ -6,13 +6,17 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -181,6 +185,45 @@ func TestMiddlewareSetsHeader(t *testing.T) {
 	}
 }
 
+// Without an exporter, a request without trace headers gets new IDs in its context and exactly
+// the traceparent the propagator would inject for them; a caller's traceparent or baggage, or
+// another global propagator, goes through the propagator.
+func TestMiddlewareNoopHeaders(t *testing.T) {
+	setup(t, Config{Getenv: func(string) string { return "" }})
+	serve := func(header http.Header) (trace.SpanContext, http.Header) {
+		var sc trace.SpanContext
+		var seen http.Header
+		h := Middleware(func(*http.Request) string { return "" }, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			sc, seen = trace.SpanContextFromContext(r.Context()), r.Header.Clone()
+		}))
+		r := httptest.NewRequest("GET", "/", nil)
+		maps.Copy(r.Header, header)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		return sc, seen
+	}
+
+	sc, seen := serve(nil)
+	want := http.Header{}
+	otel.GetTextMapPropagator().Inject(trace.ContextWithRemoteSpanContext(context.Background(), sc), propagation.HeaderCarrier(want))
+	if !sc.IsValid() || sc.IsSampled() || !reflect.DeepEqual(seen, want) {
+		t.Fatalf("span context %v, header %v; want a new unsampled one and %v", sc, seen, want)
+	}
+
+	const caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+	if sc, seen = serve(http.Header{"Traceparent": {caller}, "Baggage": {"k=v"}}); sc.TraceID().String() != "0af7651916cd43dd8448eb211c80319c" || seen.Get("Traceparent") != caller {
+		t.Fatalf("caller's trace: span context %v, header %v", sc, seen)
+	}
+	if sc, seen = serve(http.Header{"Baggage": {"k=v"}}); !sc.IsValid() || seen.Get("Baggage") != "k=v" || !traceparentRE.MatchString(seen.Get("Traceparent")) {
+		t.Fatalf("baggage only: span context %v, header %v", sc, seen)
+	}
+
+	otel.SetTextMapPropagator(propagation.TraceContext{})
+	t.Cleanup(func() { otel.SetTextMapPropagator(w3c) })
+	if sc, seen = serve(nil); !sc.IsValid() || !traceparentRE.MatchString(seen.Get("Traceparent")) {
+		t.Fatalf("another propagator: span context %v, header %v", sc, seen)
+	}
+}
+
 func BenchmarkMiddlewareNoop(b *testing.B) {
 	shutdown, _ := Setup(context.Background(), Config{Getenv: func(string) string { return "" }})
 	defer shutdown(context.Background())
@@ -198,3 +241,43 @@ func BenchmarkMiddlewareNoop(b *testing.B) {
 type keepSpans struct{ *tracetest.InMemoryExporter }
 
 func (keepSpans) Shutdown(context.Context) error { return nil }
+
+// TestLogHandlerIDs: the IDs a line carries are the span context's, and the caller's record
+// keeps its own attributes.
+func TestLogHandlerIDs(t *testing.T) {
+	var out bytes.Buffer
+	h := LogHandler(slog.NewJSONHandler(&out, nil))
+	sc := newSpanContext()
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), sc)
+	r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+	r.AddAttrs(slog.String("a", "1"), slog.String("b", "2"), slog.String("c", "3"), slog.String("d", "4"),
+		slog.String("e", "5"), slog.String("f", "6"), slog.String("g", "7"))
+	if err := h.Handle(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(out.Bytes(), &line); err != nil {
+		t.Fatal(err)
+	}
+	if line["trace_id"] != sc.TraceID().String() || line["span_id"] != sc.SpanID().String() || line["g"] != "7" {
+		t.Fatalf("line %v, want trace_id %s, span_id %s", line, sc.TraceID(), sc.SpanID())
+	}
+	if r.NumAttrs() != 7 {
+		t.Fatalf("the caller's record has %d attributes, want its 7", r.NumAttrs())
+	}
+}
+
+// BenchmarkLogHandler is an access line (seven attributes) through LogHandler with a trace
+// context, as every request logs it.
+func BenchmarkLogHandler(b *testing.B) {
+	h := LogHandler(slog.NewJSONHandler(io.Discard, nil))
+	ctx := trace.ContextWithRemoteSpanContext(context.Background(), newSpanContext())
+	b.ReportAllocs()
+	for b.Loop() {
+		r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+		r.AddAttrs(slog.String("request_id", "0123456789abcdef0123456789abcdef"), slog.String("method", "GET"),
+			slog.String("path", "/test/0190a0d4-7f2c-7c4e-8a1b-2c3d4e5f6a7b"), slog.Int("status", 200),
+			slog.Int64("bytes", 180), slog.Float64("duration_ms", 1.234), slog.String("remote", "127.0.0.1:5555"))
+		_ = h.Handle(ctx, r)
+	}
+}

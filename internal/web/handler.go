@@ -42,23 +42,44 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *problem.Problem) {
 }
 
 // WriteJSON writes v as JSON with the given status: what json.Marshal makes, and a newline.
-// A value that cannot be encoded is an error before anything is written.
+// A value that cannot be encoded is an error before anything is written. A value with an
+// AppendJSON method (records.Record) appends its own encoding, which must be json.Marshal's.
 func WriteJSON(w http.ResponseWriter, status int, v any) error {
 	buf := jsonBuffers.Get().(*bytes.Buffer)
 	defer putJSONBuffer(buf)
-	// Encode writes Marshal's bytes and the newline straight into buf: no copy of the body, and
-	// no append that grows it by one byte.
-	if err := json.NewEncoder(buf).Encode(v); err != nil {
+	if a, ok := v.(jsonAppender); ok {
+		b, err := a.AppendJSON(buf.AvailableBuffer())
+		if err != nil {
+			return err
+		}
+		buf.Write(b) // no copy when b is buf's own spare room
+		buf.WriteByte('\n')
+	} else if err := json.NewEncoder(buf).Encode(v); err != nil {
+		// Encode writes Marshal's bytes and the newline straight into buf: no copy of the
+		// body, and no append that grows it by one byte.
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h := w.Header()
+	// Shared, never modified values: Header.Set would allocate a slice for each per response.
+	h["Content-Type"] = contentTypeJSON
+	h["X-Content-Type-Options"] = noSniff
 	w.WriteHeader(status)
 	// An error here means the client went away after the status was sent; nothing is left to
 	// tell it.
 	_, _ = w.Write(buf.Bytes())
 	return nil
 }
+
+// jsonAppender is a value that encodes itself as json.Marshal would, appending to a buffer.
+type jsonAppender interface {
+	AppendJSON(dst []byte) ([]byte, error)
+}
+
+// The header values WriteJSON sets, with no room to append to (Header.Add copies them).
+var (
+	contentTypeJSON = []string{"application/json"}[:1:1]
+	noSniff         = []string{"nosniff"}[:1:1]
+)
 
 // jsonBuffers recycles WriteJSON's buffers.
 var jsonBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}

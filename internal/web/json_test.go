@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"net/http"
 	"net/http/httptest"
@@ -47,6 +48,44 @@ func TestWriteJSON(t *testing.T) {
 	w := httptest.NewRecorder()
 	if err := WriteJSON(w, http.StatusOK, math.Inf(1)); err == nil {
 		t.Fatal("+Inf encoded")
+	}
+	if w.Body.Len() != 0 || w.Header().Get("Content-Type") != "" {
+		t.Fatalf("a failed encoding wrote %q, header %v", w.Body, w.Header())
+	}
+}
+
+// appending encodes itself; fail makes AppendJSON fail after appending.
+type appending struct {
+	body string
+	fail bool
+}
+
+func (a appending) AppendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, a.body...)
+	if a.fail {
+		return dst, errors.New("cannot encode")
+	}
+	return dst, nil
+}
+
+// A value with AppendJSON is written as it appends itself, past the pooled size too, and a
+// failure writes nothing.
+func TestWriteJSONAppender(t *testing.T) {
+	for _, body := range []string{`{"a":1}`, `"` + strings.Repeat("x", 100<<10) + `"`, `{"b":2}`} {
+		w := httptest.NewRecorder()
+		if err := WriteJSON(w, http.StatusOK, appending{body: body}); err != nil {
+			t.Fatal(err)
+		}
+		if got := w.Body.String(); got != body+"\n" {
+			t.Errorf("body %.80q, want %.80q", got, body+"\n")
+		}
+		if w.Header().Get("Content-Type") != "application/json" || w.Header().Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("header %v", w.Header())
+		}
+	}
+	w := httptest.NewRecorder()
+	if err := WriteJSON(w, http.StatusOK, appending{body: "{", fail: true}); err == nil {
+		t.Fatal("a failing AppendJSON was written")
 	}
 	if w.Body.Len() != 0 || w.Header().Get("Content-Type") != "" {
 		t.Fatalf("a failed encoding wrote %q, header %v", w.Body, w.Header())

@@ -15,5 +15,10 @@ func PathUUID(r *http.Request, name string) (string, error) {
 	if err != nil || len(raw) != 36 {
 		return "", problem.Newf(http.StatusBadRequest, "%s must be a UUID", name)
 	}
-	return id.String(), nil
+	for i := 0; i < len(raw); i++ {
+		if 'A' <= raw[i] && raw[i] <= 'Z' {
+			return id.String(), nil // the canonical form is lower-case
+		}
+	}
+	return raw, nil // already canonical, without a copy
 }

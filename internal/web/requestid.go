@@ -88,11 +88,15 @@ func ValidRequestID(id string) bool {
 func RequestIDs(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(HeaderRequestID)
+		// One slice for both headers (cap 1: an Add to either copies it) rather than one per
+		// Header.Set.
+		ids := []string{id}[:1:1]
 		if !ValidRequestID(id) {
 			id = NewRequestID()
-			r.Header.Set(HeaderRequestID, id)
+			ids[0] = id
+			r.Header[HeaderRequestID] = ids
 		}
-		w.Header().Set(HeaderRequestID, id)
+		w.Header()[HeaderRequestID] = ids
 		next.ServeHTTP(w, r.WithContext(WithRequestID(r.Context(), logger, id)))
 	})
 }

@@ -9,14 +9,24 @@ import (
 )
 
 // Router is an http.ServeMux whose "not found" and "method not allowed" answers are problems.
+// The pattern "/" is its own (the fallback for every request no route matches); register
+// routes with a method or a longer path.
 type Router struct {
-	mux      http.ServeMux
+	// mux holds the routes and "/", which sends whatever they do not match to fallback: a
+	// request is matched once, by the mux that serves it (and sets its PathValues).
+	mux http.ServeMux
+	// routes holds the routes alone; fallback asks it whether a path has other methods (405).
+	routes   http.ServeMux
 	patterns []string
 }
 
 // Handle registers h for a ServeMux pattern ("GET /test/{test_id}").
 func (rt *Router) Handle(pattern string, h http.Handler) {
+	if len(rt.patterns) == 0 {
+		rt.mux.Handle("/", http.HandlerFunc(rt.fallback))
+	}
 	rt.mux.Handle(pattern, h)
+	rt.routes.Handle(pattern, h)
 	rt.patterns = append(rt.patterns, pattern)
 }
 
@@ -30,12 +40,19 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		WriteProblem(w, r, problem.New(http.StatusNotFound, "no such route"))
 		return
 	}
-	h, pattern := rt.mux.Handler(r)
-	if pattern != "" {
-		rt.mux.ServeHTTP(w, r) // the mux, not h, so that r.PathValue works
+	if len(rt.patterns) == 0 {
+		WriteProblem(w, r, problem.New(http.StatusNotFound, "no such route"))
 		return
 	}
-	// Let the mux decide between 404, 405 (with Allow) and a redirect, then answer as a problem.
+	rt.mux.ServeHTTP(w, r)
+}
+
+// fallback answers a request no route matched: 405 with Allow when the path has routes for
+// other methods, 404 otherwise.
+func (rt *Router) fallback(w http.ResponseWriter, r *http.Request) {
+	// Let the routes' mux decide between 404, 405 (with Allow) and a redirect, then answer as
+	// a problem.
+	h, _ := rt.routes.Handler(r)
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	switch probe.status {

@@ -106,3 +106,21 @@ func TestRecover(t *testing.T) {
 		t.Fatalf("panic details leaked: %s", body)
 	}
 }
+
+// PathUUID answers the canonical (lower-case) form of a UUID, and a 400 for anything else.
+func TestPathUUID(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e"},
+		{"0190B3B2-7E4C-7A12-8D3E-2F1A0B9C8D7E", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e"},
+		{"0190b3b27e4c7a128d3e2f1a0b9c8d7e", ""},
+		{"{0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e}", ""},
+		{"zz90b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", ""},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/test/x", nil)
+		r.SetPathValue("id", c.in)
+		got, err := PathUUID(r, "id")
+		if got != c.want || (err == nil) != (c.want != "") {
+			t.Errorf("PathUUID(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+}

@@ -77,7 +77,8 @@ func open(ctx context.Context, path string) (*DB, error) {
 		w.SetMaxIdleConns(1)
 		w.SetConnMaxLifetime(0)
 		w.SetConnMaxIdleTime(0)
-		db := &DB{write: w, read: w, tests: &TestsStore{write: w, read: w}}
+		st := newStmts(w)
+		db := &DB{write: w, read: w, tests: &TestsStore{write: w, read: w, writeStmts: st, readStmts: st}}
 		if err := db.check(ctx, "memory"); err != nil {
 			return nil, errors.Join(err, w.Close())
 		}
@@ -130,7 +131,7 @@ func open(ctx context.Context, path string) (*DB, error) {
 		return nil, errors.Join(err, r.Close(), w.Close())
 	}
 	db.read = r
-	db.tests = &TestsStore{write: w, read: r}
+	db.tests = &TestsStore{write: w, read: r, writeStmts: newStmts(w), readStmts: newStmts(r)}
 	return db, nil
 }
 
@@ -174,9 +175,12 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes the database; the last connection to close checkpoints the WAL into the file.
 func (db *DB) Close() error {
-	var err error
+	err := db.tests.writeStmts.close()
+	if db.tests.readStmts != db.tests.writeStmts {
+		err = errors.Join(err, db.tests.readStmts.close())
+	}
 	if db.read != db.write {
-		err = db.read.Close()
+		err = errors.Join(err, db.read.Close())
 	}
 	if cerr := db.write.Close(); cerr != nil {
 		err = errors.Join(err, cerr)

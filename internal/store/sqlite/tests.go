@@ -20,6 +20,8 @@ import (
 type TestsStore struct {
 	write *sql.DB
 	read  *sql.DB
+	// writeStmts and readStmts are the statements prepared on write and read.
+	writeStmts, readStmts *stmts
 }
 
 var _ records.Store = (*TestsStore)(nil)
@@ -38,6 +40,9 @@ const (
 			request_hash = excluded.request_hash, test_id = excluded.test_id,
 			name = excluded.name, data = excluded.data,
 			created_at = excluded.created_at, updated_at = excluded.updated_at`
+
+	selectTest = "SELECT " + recordColumns + " FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)"
+	deleteTest = "DELETE FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)"
 
 	selectKey = `SELECT request_hash, test_id, name, data, owner, created_at, updated_at
 		FROM test_idempotency_keys WHERE owner = ? AND key = ?`
@@ -64,11 +69,23 @@ func (s *TestsStore) Create(ctx context.Context, r records.Record, idem *records
 		data = string(r.Data)
 	}
 	created, updated := r.CreatedAt.Format(contract.TimeLayout), r.UpdatedAt.Format(contract.TimeLayout)
+	insert, err := s.writeStmts.get(ctx, insertTest)
+	if err != nil {
+		return records.Record{}, false, fmt.Errorf("create test: %w", err)
+	}
 	if idem == nil {
-		if _, err := s.write.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
+		if _, err := insert.ExecContext(ctx, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
 			return records.Record{}, false, fmt.Errorf("create test: %w", insertError(err))
 		}
 		return r, false, nil
+	}
+	readKey, err := s.writeStmts.get(ctx, selectKey)
+	if err != nil {
+		return records.Record{}, false, fmt.Errorf("create test: read idempotency key: %w", err)
+	}
+	storeKey, err := s.writeStmts.get(ctx, putKey)
+	if err != nil {
+		return records.Record{}, false, fmt.Errorf("create test: store idempotency key: %w", err)
 	}
 
 	tx, err := s.write.BeginTx(ctx, nil)
@@ -78,7 +95,7 @@ func (s *TestsStore) Create(ctx context.Context, r records.Record, idem *records
 	defer tx.Rollback() // a no-op after Commit; before it, nothing is kept
 
 	var hash string
-	first, err := scanRecord(tx.QueryRowContext(ctx, selectKey, r.Owner, idem.Key), &hash)
+	first, err := scanRecord(tx.StmtContext(ctx, readKey).QueryRowContext(ctx, r.Owner, idem.Key), &hash)
 	switch {
 	case err == nil && !contract.Expired(first.CreatedAt, r.CreatedAt):
 		if hash != idem.Hash {
@@ -88,10 +105,10 @@ func (s *TestsStore) Create(ctx context.Context, r records.Record, idem *records
 	case err != nil && !errors.Is(err, sql.ErrNoRows):
 		return records.Record{}, false, fmt.Errorf("create test: read idempotency key: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, putKey, r.Owner, idem.Key, idem.Hash, r.ID, r.Name, data, created, updated); err != nil {
+	if _, err := tx.StmtContext(ctx, storeKey).ExecContext(ctx, r.Owner, idem.Key, idem.Hash, r.ID, r.Name, data, created, updated); err != nil {
 		return records.Record{}, false, fmt.Errorf("create test: store idempotency key: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, insertTest, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
+	if _, err := tx.StmtContext(ctx, insert).ExecContext(ctx, r.ID, r.Name, data, r.Owner, created, updated); err != nil {
 		return records.Record{}, false, fmt.Errorf("create test: insert: %w", insertError(err))
 	}
 	if err := tx.Commit(); err != nil {
@@ -116,8 +133,11 @@ func (s *TestsStore) Get(ctx context.Context, id, owner string) (_ records.Recor
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
-	r, err := scanRecord(s.read.QueryRowContext(ctx,
-		"SELECT "+recordColumns+" FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner))
+	get, err := s.readStmts.get(ctx, selectTest)
+	if err != nil {
+		return records.Record{}, fmt.Errorf("get test %s: %w", uid, err)
+	}
+	r, err := scanRecord(get.QueryRowContext(ctx, uid, owner))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return records.Record{}, fmt.Errorf("get test %s: %w", uid, decagon.ErrNotFound)
@@ -154,7 +174,11 @@ func (s *TestsStore) Delete(ctx context.Context, id, owner string) (err error) {
 	}
 	ctx, cancel := contract.Context(ctx)
 	defer cancel()
-	res, err := s.write.ExecContext(ctx, "DELETE FROM tests WHERE test_id = ?1 AND (?2 = '' OR owner = ?2)", uid, owner)
+	del, err := s.writeStmts.get(ctx, deleteTest)
+	if err != nil {
+		return fmt.Errorf("delete test %s: %w", uid, err)
+	}
+	res, err := del.ExecContext(ctx, uid, owner)
 	if err != nil {
 		return fmt.Errorf("delete test %s: %w", uid, err)
 	}

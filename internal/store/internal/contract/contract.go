@@ -50,7 +50,20 @@ func ID(id string) (string, bool) {
 	if err != nil {
 		return "", false
 	}
+	if len(id) == 36 && !hasUpper(id) {
+		return id, true // already canonical: the common case, without a copy
+	}
 	return u.String(), true
+}
+
+// hasUpper reports whether s holds an ASCII upper-case letter.
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if 'A' <= s[i] && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
 }
 
 // Time returns t in UTC truncated to microseconds, the precision both backends keep.

@@ -26,7 +26,9 @@ func TestID(t *testing.T) {
 		in, want string
 		ok       bool
 	}{
+		{"0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", true},
 		{"0190B3B2-7E4C-7A12-8D3E-2F1A0B9C8D7E", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", true},
+		{"0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8D7e", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", true},
 		{"{0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e}", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", true},
 		{"0190b3b27e4c7a128d3e2f1a0b9c8d7e", "0190b3b2-7e4c-7a12-8d3e-2f1a0b9c8d7e", true},
 		{"", "", false},
