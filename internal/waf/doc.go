@@ -54,8 +54,7 @@
 //   - rules' logdata is not expanded (actions.go): Coraza did that for every rule evaluation;
 //   - a bearer JWT in Authorization reaches the rules as a placeholder of its shape (inspect.go;
 //     TestBearerJWTNeverMatches);
-//   - the rules run in as many CPU slots as there are CPUs, taken in arrival order (waf.go), so
-//     that under load requests finish in the order they came.
+//   - the regexps run on RE2 (rx.go).
 //
 // It may import topology (its settings), api (the document), problem and web (the refusal),
 // Coraza and the embedded CRS; nothing of the edge or the services.

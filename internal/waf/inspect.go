@@ -20,14 +20,6 @@ import (
 // when a rule refuses it (or would, in count mode), nil when it passes. r.Body is replaced by
 // one that replays the inspected prefix and then streams the rest.
 func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
-	// The rules run holding a CPU slot (cpuSlots), given up while the body is read.
-	w.slots.acquire()
-	held := true
-	defer func() {
-		if held {
-			w.slots.release()
-		}
-	}()
 	tx := w.engine.NewTransaction()
 	defer func() {
 		_ = tx.Close() // only fails removing upload temp files, which this configuration never writes
@@ -107,11 +99,7 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 			// Refused unread: no need to read what will not be inspected.
 			return w.oversized(sc, limit), nil
 		}
-		w.slots.release()
-		held = false
 		prefix, truncated, err := readPrefix(r, limit)
-		w.slots.acquire()
-		held = true
 		if err != nil {
 			return nil, err
 		}

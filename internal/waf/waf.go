@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"runtime"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -32,8 +31,6 @@ type WAF struct {
 	now          func() time.Time
 
 	ops []operation // api/openapi.yaml's operations and the bodies they declare
-
-	slots cpuSlots
 
 	allowed, blocked, counted, rateLimited atomic.Uint64
 
@@ -71,8 +68,7 @@ func New(cfg Config, logger *slog.Logger) (*WAF, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	w := &WAF{cfg: cfg, logger: logger, now: time.Now, processBody: types.Transaction.ProcessRequestBody,
-		slots: make(cpuSlots, runtime.GOMAXPROCS(0))}
+	w := &WAF{cfg: cfg, logger: logger, now: time.Now, processBody: types.Transaction.ProcessRequestBody}
 	if w.allow, err = parseIPSet(cfg.IPSets.Allow); err != nil {
 		return nil, fmt.Errorf("waf config: allow%w", err)
 	}
@@ -103,17 +99,6 @@ func New(cfg Config, logger *slog.Logger) (*WAF, error) {
 	}
 	return w, nil
 }
-
-// cpuSlots admits requests to the rules in the order they arrive, as many at a time as there
-// are CPUs: a channel's blocked senders are woken first in, first out. The rules are CPU work
-// alone (the body is read before, outside a slot), so running more at once only interleaves
-// them: under load, with more requests in flight than CPUs, Go's scheduler then finishes
-// some late and some early, and the slowest percent of requests waits for several others'
-// rules. In arrival order each waits for those ahead of it only, as an event loop would.
-type cpuSlots chan struct{}
-
-func (s cpuSlots) acquire() { s <- struct{}{} }
-func (s cpuSlots) release() { <-s }
 
 // Stats returns the counters.
 func (w *WAF) Stats() Stats {
