@@ -30,6 +30,26 @@ var (
 	levelSum       = regexp.MustCompile(`^SecRule TX:(?:DETECTION|BLOCKING)_PARANOIA_LEVEL "@ge (\d)"`)
 )
 
+// crsDirectives returns the directives (SecRule, SecAction, SecMarker) of an embedded CRS
+// file, in order, each as directive returns it.
+func crsDirectives(name string) ([]string, error) {
+	b, err := fs.ReadFile(coreruleset.FS, name)
+	if err != nil {
+		return nil, fmt.Errorf("read CRS rules: %w", err)
+	}
+	text := string(b)
+	starts := directiveStart.FindAllStringIndex(text, -1)
+	out := make([]string, len(starts))
+	for i, s := range starts {
+		end := len(text)
+		if i+1 < len(starts) {
+			end = starts[i+1][0]
+		}
+		out[i] = directive(text[s[0]:end])
+	}
+	return out, nil
+}
+
 // directive returns the directive text starts with: its lines up to the first that does not
 // end in a backslash (what follows is comments, blank lines or a chained rule's own lines,
 // which the caller reads as part of the chain only when it wants them).
@@ -68,19 +88,12 @@ func crsRules() ([]crsRule, error) {
 	}
 	var out []crsRule
 	for _, f := range files {
-		b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/"+f)
+		blocks, err := crsDirectives("@owasp_crs/" + f)
 		if err != nil {
-			return nil, fmt.Errorf("read CRS rules: %w", err)
+			return nil, err
 		}
-		text := string(b)
-		starts := directiveStart.FindAllStringIndex(text, -1)
 		section := 1
-		for i, s := range starts {
-			end := len(text)
-			if i+1 < len(starts) {
-				end = starts[i+1][0]
-			}
-			block := directive(text[s[0]:end])
+		for _, block := range blocks {
 			m := ruleID.FindStringSubmatch(block)
 			if m == nil {
 				continue // a marker

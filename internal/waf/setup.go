@@ -45,19 +45,12 @@ func settingsFolding(before string) (action string, ids []int, err error) {
 			}
 		}
 	}
-	b, err := fs.ReadFile(coreruleset.FS, "@owasp_crs/REQUEST-901-INITIALIZATION.conf")
+	blocks, err := crsDirectives("@owasp_crs/" + setupFile)
 	if err != nil {
-		return "", nil, fmt.Errorf("read CRS rules: %w", err)
+		return "", nil, err
 	}
-	text := string(b)
-	starts := directiveStart.FindAllStringIndex(text, -1)
 	var setvars []string
-	for i, s := range starts {
-		end := len(text)
-		if i+1 < len(starts) {
-			end = starts[i+1][0]
-		}
-		block := directive(text[s[0]:end])
+	for _, block := range blocks {
 		m := defaultRule.FindStringSubmatch(block)
 		if m == nil || set[m[1]] || strings.Contains(block, "chain") {
 			continue
