@@ -22,8 +22,8 @@ const memoryLimitShare = 0.75
 
 // procsSettings returns the GOMAXPROCS Serve sets for a service whose I/O is all network (see
 // Serve): 1 when the process's cgroup allows it less than one CPU (a Fargate task of 256 or 512
-// CPU units), -1 (leave Go's choice) otherwise or when GOMAXPROCS is in the environment. Go's default follows the limit but never goes below 2:
-// under a CFS quota of a quarter CPU, two Ps hand goroutines to each other, wake threads the
+// CPU units), -1 (leave Go's choice) otherwise or when GOMAXPROCS is in the environment. Go's
+// default follows the limit but never goes below 2: under a CFS quota of a quarter CPU, two Ps hand goroutines to each other, wake threads the
 // quota then throttles, and sysmon keeps retaking Ps from syscalls that only look long because
 // the thread was descheduled; the scheduler was about a quarter of such a task's CPU
 // (bench/README.md, "A Fargate-sized task").
