@@ -25,6 +25,9 @@ type Bucket struct {
 	backend backend
 	logger  *slog.Logger
 	now     func() time.Time
+	// puts, when not nil, holds a token for each Put in progress: a Put waits for a free one
+	// (or its context's end) before it takes any memory (s3MaxPuts).
+	puts chan struct{}
 }
 
 // backend is what differs between S3 and the directory; everything else goes through gocloud.
@@ -101,6 +104,14 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 	ct, err := normalizeContentType(o.ContentType)
 	if err != nil {
 		return 0, fmt.Errorf("blob: put %s: %w", key, err)
+	}
+	if b.puts != nil {
+		select {
+		case b.puts <- struct{}{}:
+			defer func() { <-b.puts }()
+		case <-ctx.Done():
+			return 0, fmt.Errorf("blob: put %s: waiting for one of the %d uploads in progress to end: %w", key, cap(b.puts), ctx.Err())
+		}
 	}
 	// Cancelling wctx before Close is gocloud's documented way to abort a write: fileblob then
 	// removes its temporary file, s3blob never completes the upload.

@@ -6,3 +6,8 @@ func SetS3Parts(b *Bucket, partSize, maxParts int64) {
 	s := b.backend.(*s3Backend)
 	s.partSize, s.maxParts = partSize, maxParts
 }
+
+// SetPuts replaces b's bound on the Puts in progress at once.
+func SetPuts(b *Bucket, n int) {
+	b.puts = make(chan struct{}, n)
+}

@@ -34,7 +34,14 @@ import (
 // the part past the 10,000th is sent, and the multipart upload is aborted. Objects that large go
 // straight to S3 from the client (a presigned PUT, up to 5 GiB, or the client's own multipart
 // upload), never through a task.
+//
+// A Put's 40 MiB are per Put: s3MaxPuts of them stream at once (240 MiB, under half of such a
+// task's memory, the rest left to the service itself and the GC's headroom);
+// another waits for one to end, or for its request's context to be done, before it reads a byte
+// of its body. Without the bound, a dozen concurrent large uploads would take a 512 MiB task
+// past its memory.
 const (
+	s3MaxPuts     = 6
 	s3PartSize    = 8 << 20
 	s3Threshold   = 16 << 20
 	s3Concurrency = 2
@@ -101,7 +108,7 @@ func openS3(ctx context.Context, u *url.URL, opts Options) (*Bucket, error) {
 		return nil, err
 	}
 	return &Bucket{bucket: gb, backend: &s3Backend{client: client, name: u.Host, checksum: cfg.RequestChecksumCalculation,
-		partSize: s3PartSize, maxParts: s3MaxParts}}, nil
+		partSize: s3PartSize, maxParts: s3MaxParts}, puts: make(chan struct{}, s3MaxPuts)}, nil
 }
 
 func (s *s3Backend) String() string { return "s3://" + s.name }

@@ -256,3 +256,51 @@ func s3PutChild(t *testing.T, url string) {
 	}
 	fmt.Printf("heap-peak %d\n", peak.Load())
 }
+
+// TestS3PutsBounded: past the bound on Puts in progress, a Put waits for one to end before it
+// reads its body, gives up when its context is done (no object left), and goes through once a
+// Put has ended.
+func TestS3PutsBounded(t *testing.T) {
+	t.Parallel()
+	tg := blobtest.NewS3(t)
+	blob.SetPuts(tg.Bucket, 1)
+	ctx := context.Background()
+
+	pr, pw := io.Pipe()
+	first := make(chan error, 1)
+	go func() {
+		_, err := tg.Bucket.Put(ctx, "first", pr, blob.PutOptions{})
+		first <- err
+	}()
+	if _, err := pw.Write([]byte("started")); err != nil { // the first Put holds the token
+		t.Fatal(err)
+	}
+
+	read := false
+	waiting, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err := tg.Bucket.Put(waiting, "second", readFunc(func(p []byte) (int, error) {
+		read = true
+		return 0, io.EOF
+	}), blob.PutOptions{})
+	if !errors.Is(err, context.DeadlineExceeded) || read {
+		t.Fatalf("Put past the bound = %v (body read: %v), want it to wait and end with its context", err, read)
+	}
+
+	if err := pw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatalf("first Put: %v", err)
+	}
+	if _, err := tg.Bucket.Put(ctx, "third", strings.NewReader("x"), blob.PutOptions{}); err != nil {
+		t.Fatalf("Put once the first ended: %v", err)
+	}
+	if got := strings.Join(tg.Residue(t), ","); got != "object:first,object:third" {
+		t.Errorf("residue %v, want the first and third objects only", got)
+	}
+}
+
+type readFunc func(p []byte) (int, error)
+
+func (f readFunc) Read(p []byte) (int, error) { return f(p) }
