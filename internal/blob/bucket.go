@@ -13,6 +13,8 @@ import (
 
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
+
+	"github.com/decagon/decagon"
 )
 
 // DefaultContentType is stored for objects written without a content type.
@@ -110,7 +112,10 @@ func (b *Bucket) Put(ctx context.Context, key string, r io.Reader, o PutOptions)
 		case b.puts <- struct{}{}:
 			defer func() { <-b.puts }()
 		case <-ctx.Done():
-			return 0, fmt.Errorf("blob: put %s: waiting for one of the %d uploads in progress to end: %w", key, cap(b.puts), ctx.Err())
+			// A request that cannot wait longer is told to come back (503 with Retry-After), not
+			// that something broke; a client that went away gets nothing either way.
+			return 0, decagon.Wrap(decagon.EUnavailable, fmt.Errorf("blob: put %s: %w", key, ctx.Err()),
+				fmt.Sprintf("the %d uploads this task streams at once are all in progress; retry later", cap(b.puts)))
 		}
 	}
 	// Cancelling wctx before Close is gocloud's documented way to abort a write: fileblob then

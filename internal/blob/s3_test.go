@@ -20,6 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
+	"github.com/decagon/decagon"
 	"github.com/decagon/decagon/internal/blob"
 	"github.com/decagon/decagon/internal/blob/blobtest"
 )
@@ -283,8 +284,9 @@ func TestS3PutsBounded(t *testing.T) {
 		read = true
 		return 0, io.EOF
 	}), blob.PutOptions{})
-	if !errors.Is(err, context.DeadlineExceeded) || read {
-		t.Fatalf("Put past the bound = %v (body read: %v), want it to wait and end with its context", err, read)
+	if !errors.Is(err, context.DeadlineExceeded) || decagon.ErrorCode(err) != decagon.EUnavailable || read {
+		t.Fatalf("Put past the bound = %v (code %q, body read: %v), want it to wait, then end with its context as unavailable",
+			err, decagon.ErrorCode(err), read)
 	}
 
 	if err := pw.Close(); err != nil {
