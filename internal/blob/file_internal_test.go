@@ -24,10 +24,16 @@ func TestDurableDirs(t *testing.T) {
 		t.Fatalf("remembered %v, want a and a/b", d.seen)
 	}
 	old := d.seen[leaf]
-	if err := os.Remove(leaf); err != nil {
+	// The old directory is moved aside, not removed, until the new one exists: a removed
+	// directory's inode could be handed straight to the new one, which would then be the same
+	// file to os.SameFile.
+	if err := os.Rename(leaf, leaf+".old"); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Mkdir(leaf, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(leaf + ".old"); err != nil {
 		t.Fatal(err)
 	}
 	fi, err := os.Lstat(leaf)
@@ -35,7 +41,7 @@ func TestDurableDirs(t *testing.T) {
 		t.Fatal(err)
 	}
 	if os.SameFile(old, fi) {
-		t.Skip("the file system gave the new directory the old one's inode")
+		t.Fatalf("the new directory has the old one's inode although both existed at once")
 	}
 	if err := d.syncAbove(leaf, root); err != nil {
 		t.Fatal(err)
