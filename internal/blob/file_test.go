@@ -107,15 +107,7 @@ func TestFileFailedCloseKeepsSidecar(t *testing.T) {
 	if st, err := b.Stat(context.Background(), "old"); err != nil || st.ContentType != "text/plain" || st.Size != 3 {
 		t.Errorf("Stat(old) after a failed overwrite = %+v, %v; want text/plain, 3 bytes", st, err)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	if strings.Join(names, ",") != "old,old.attrs" {
+	if names := filesIn(t, dir); strings.Join(names, ",") != "old,old.attrs" {
 		t.Errorf("files on disk %v, want old and old.attrs only", names)
 	}
 }
@@ -166,6 +158,14 @@ func TestFileDefaultTypeNoSidecar(t *testing.T) {
 			t.Errorf("fileblob reads %s as %v, %v; want %s", key, a, err, want)
 		}
 	}
+	if names := filesIn(t, dir); strings.Join(names, ",") != "kept,kept.attrs,plain,replaced,stray" {
+		t.Errorf("files on disk %v, want a sidecar for kept only", names)
+	}
+}
+
+// filesIn lists the names of dir's entries, sorted.
+func filesIn(t *testing.T, dir string) []string {
+	t.Helper()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,5 @@ func TestFileDefaultTypeNoSidecar(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if strings.Join(names, ",") != "kept,kept.attrs,plain,replaced,stray" {
-		t.Errorf("files on disk %v, want a sidecar for kept only", names)
-	}
+	return names
 }

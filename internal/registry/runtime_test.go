@@ -35,13 +35,7 @@ func TestGCSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			getenv := func(k string) string { return tc.env[k] }
-			readFile := func(name string) ([]byte, error) {
-				if s, ok := tc.files[name]; ok {
-					return []byte(s), nil
-				}
-				return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-			}
+			getenv, readFile := fakeProcess(tc.env, tc.files)
 			percent, limit := gcSettings(getenv, readFile)
 			if percent != tc.wantPercent || limit != tc.wantLimit {
 				t.Fatalf("gcSettings = %d, %d; want %d, %d", percent, limit, tc.wantPercent, tc.wantLimit)
@@ -77,16 +71,23 @@ func TestProcsSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			getenv := func(k string) string { return tc.env[k] }
-			readFile := func(name string) ([]byte, error) {
-				if s, ok := tc.files[name]; ok {
-					return []byte(s), nil
-				}
-				return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
-			}
+			getenv, readFile := fakeProcess(tc.env, tc.files)
 			if got := procsSettings(getenv, readFile); got != tc.want {
 				t.Fatalf("procsSettings = %d, want %d", got, tc.want)
 			}
 		})
 	}
+}
+
+// fakeProcess is an environment and a file system holding files, for gcSettings and
+// procsSettings.
+func fakeProcess(env, files map[string]string) (getenv func(string) string, readFile func(string) ([]byte, error)) {
+	getenv = func(k string) string { return env[k] }
+	readFile = func(name string) ([]byte, error) {
+		if s, ok := files[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.ErrUnsupported}
+	}
+	return getenv, readFile
 }
