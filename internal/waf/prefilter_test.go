@@ -56,17 +56,17 @@ func TestRequirement(t *testing.T) {
 // crsRegexps are every @rx pattern of the CRS at paranoia level 4, compiled as the operator
 // compiles them.
 var crsRegexps = sync.OnceValue(func() []struct {
-	re   matcher
+	re   engineRegexp
 	need *requirement
 } {
 	var out []struct {
-		re   matcher
+		re   engineRegexp
 		need *requirement
 	}
-	rxPatterns = func(_ string, re matcher, need *requirement) {
+	rxPatterns = func(_ string, re engineRegexp, need *requirement) {
 		if need != nil {
 			out = append(out, struct {
-				re   matcher
+				re   engineRegexp
 				need *requirement
 			}{re, need})
 		}

@@ -45,20 +45,15 @@ type rxOperator struct {
 // Test hooks: rxPatterns receives every compiled pattern; rxAudit, when set, is called for
 // every input the pre-check turned away although the regexp matches it (a bug).
 var (
-	rxPatterns func(pattern string, re matcher, need *requirement)
+	rxPatterns func(pattern string, re engineRegexp, need *requirement)
 	rxAudit    func(pattern, value string)
 )
 
-// engineRegexp is what the operator needs of its regexp engine (engine.go, engine_race.go).
+// engineRegexp is what the operator needs of its regexp engine: RE2 or Go's package
+// (engine.go, engine_race.go), or the byte-oriented one for patterns that are not UTF-8.
 type engineRegexp interface {
 	MatchString(s string) bool
 	FindStringSubmatchIndex(s string) []int
-	String() string
-}
-
-// matcher is what the regexp packages have in common here.
-type matcher interface {
-	MatchString(s string) bool
 	String() string
 }
 
@@ -66,22 +61,19 @@ func newRx(options plugintypes.OperatorOptions) (plugintypes.Operator, error) {
 	// Coraza's default: dotall and multiline (build tag coraza.rule.no_regex_multiline unset).
 	data := "(?sm)" + options.Arguments
 	need := requirementOf(data)
+	var re engineRegexp
+	var err error
 	if matchesArbitraryBytes(data) {
-		// The byte-oriented regexp reads non-ASCII bytes as Latin-1, not UTF-8: the
-		// requirement holds for ASCII inputs only, where both engines read the same runes.
+		// As Coraza does, a pattern naming bytes that are not UTF-8 runs on a byte-oriented
+		// regexp. It reads non-ASCII bytes as Latin-1, not UTF-8: the requirement holds for
+		// ASCII inputs only, where both read the same runes.
 		if need != nil {
 			need.asciiOnly = true
 		}
-		re, err := binaryregexp.Compile(data)
-		if err != nil {
-			return nil, err
-		}
-		if rxPatterns != nil {
-			rxPatterns(data, re, need)
-		}
-		return &binaryRx{re: re, need: need}, nil
+		re, err = compileBinary(data)
+	} else {
+		re, err = compileEngine(data)
 	}
-	re, err := compileEngine(data)
 	if err != nil {
 		return nil, err
 	}
@@ -117,36 +109,13 @@ func (o *rxOperator) Evaluate(tx plugintypes.TransactionState, value string) boo
 	return true
 }
 
-// binaryRx matches patterns that name bytes which are not UTF-8, as Coraza does.
-type binaryRx struct {
-	re   *binaryregexp.Regexp
-	need *requirement
-}
-
-func (o *binaryRx) Evaluate(tx plugintypes.TransactionState, value string) bool {
-	if o.need != nil && !o.need.mayMatch(value) {
-		if rxAudit != nil && o.re.MatchString(value) {
-			rxAudit(o.re.String(), value)
-		}
-		return false
+// compileBinary compiles a pattern that names bytes which are not UTF-8.
+func compileBinary(expr string) (engineRegexp, error) {
+	re, err := binaryregexp.Compile(expr)
+	if err != nil {
+		return nil, err
 	}
-	if !o.re.MatchString(value) {
-		return false
-	}
-	if !tx.Capturing() {
-		return true
-	}
-	match := o.re.FindStringSubmatch(value)
-	if len(match) == 0 {
-		return false
-	}
-	for i, c := range match {
-		if i == 9 {
-			break
-		}
-		tx.CaptureField(i, c)
-	}
-	return true
+	return re, nil
 }
 
 // matchesArbitraryBytes reports whether expr names bytes (\xNN, \x{NN}) that do not form
