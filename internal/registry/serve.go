@@ -74,15 +74,6 @@ func Serve(ctx context.Context, c ServeConfig) error {
 		return err
 	}
 	defer db.Close()
-	// One P only where every wait is on the network (PostgreSQL, no files): a blocking disk
-	// syscall (SQLite's fsync, a file bucket's writes) holds the only P until sysmon hands it
-	// off, which took POST /test on SQLite to a p99 of 1.9-3.7x the minimal handler's.
-	if db.Backend() == store.Postgres && c.Name != "uploads" {
-		if procs := procsSettings(os.Getenv, os.ReadFile); procs > 0 {
-			runtime.GOMAXPROCS(procs)
-			c.Logger.Debug("GOMAXPROCS", "procs", procs)
-		}
-	}
 	obs.WatchPools(db)
 	d := Deps{DB: db, Verifier: c.Verifier, Logger: c.Logger, MaxUpload: c.MaxUpload, MaxPresignedSize: c.MaxPresignedSize, Observe: obs}
 	if c.Name == "uploads" {
@@ -91,6 +82,17 @@ func Serve(ctx context.Context, c ServeConfig) error {
 			return err
 		}
 		defer d.Bucket.Close()
+	}
+	// One P only where every wait is on the network: PostgreSQL and no object store. A
+	// blocking disk syscall (SQLite's fsync, a file bucket's writes) holds the only P until
+	// sysmon hands it off, which took POST /test on SQLite to a p99 of 1.9-3.7x the minimal
+	// handler's. A service with an S3 bucket waits on the network too, but its uploads were
+	// not measured with one P, so it keeps Go's choice.
+	if db.Backend() == store.Postgres && d.Bucket == nil {
+		if procs := procsSettings(os.Getenv, os.ReadFile); procs > 0 {
+			runtime.GOMAXPROCS(procs)
+			c.Logger.Debug("GOMAXPROCS", "procs", procs)
+		}
 	}
 	svc, err := Build([]string{c.Name}, d)
 	if err != nil {
