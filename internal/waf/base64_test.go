@@ -107,3 +107,59 @@ func TestBase64ShapedValuesPass(t *testing.T) {
 		t.Fatal("no padded values generated")
 	}
 }
+
+func TestUTF8ToUnicode(t *testing.T) {
+	tests := []struct {
+		in, want string
+		changed  bool
+	}{
+		{"plain ascii", "plain ascii", false},
+		{"＜script＞", "%uff1cscript%uff1e", true}, // full width: urlDecodeUni folds it to '<'
+		{"it’s “quoted”", "it%u2019s %u201cquoted%u201d", true},
+		{"café", "caf%u00e9", true},
+		{"这是一个测试", "这是一个测试", false}, // CJK stays UTF-8
+		{"Ч and ✓ and 😀", "Ч and ✓ and 😀", false},
+		{"a\xffb", "a\xffb", false}, // not UTF-8: as it came
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, changed, err := utf8ToUnicode(tt.in)
+		if err != nil || got != tt.want || changed != tt.changed {
+			t.Errorf("utf8ToUnicode(%q) = %q, %v, %v; want %q, %v", tt.in, got, changed, err, tt.want, tt.changed)
+		}
+	}
+}
+
+// FuzzUTF8ToUnicode: the output is the input with some characters written as %uXXXX, each of
+// them in a best-fit block; nothing else changes.
+func FuzzUTF8ToUnicode(f *testing.F) {
+	for _, s := range []string{"＜script＞", "it’s", "这是一个测试", "a\xffb", "%u0027"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if strings.Contains(in, "%u") {
+			return // a literal %u would read back as an escape
+		}
+		out, _, err := utf8ToUnicode(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back strings.Builder
+		for i := 0; i < len(out); {
+			if strings.HasPrefix(out[i:], "%u") && i+6 <= len(out) {
+				var r rune
+				if _, err := fmt.Sscanf(out[i+2:i+6], "%04x", &r); err != nil || !bestFitBlock(r) {
+					t.Fatalf("utf8ToUnicode(%q) = %q: escape %q", in, out, out[i:i+6])
+				}
+				back.WriteRune(r)
+				i += 6
+				continue
+			}
+			back.WriteByte(out[i])
+			i++
+		}
+		if back.String() != in {
+			t.Fatalf("utf8ToUnicode(%q) = %q, which reads back as %q", in, out, back.String())
+		}
+	})
+}

@@ -2,6 +2,7 @@ package waf
 
 import (
 	"encoding/base64"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
@@ -19,6 +20,7 @@ import (
 // base64DecodeText.
 func init() {
 	plugins.RegisterTransformation("base64DecodeText", base64DecodeText)
+	plugins.RegisterTransformation("utf8toUnicode", utf8ToUnicode)
 }
 
 func base64DecodeText(in string) (string, bool, error) {
@@ -46,4 +48,57 @@ func isText(b []byte) bool {
 		}
 	}
 	return true
+}
+
+// utf8ToUnicode replaces Coraza's utf8toUnicode for the whole process (the WAF is its only
+// user). CRS writes t:utf8toUnicode,t:urlDecodeUni to fold characters that stand for ASCII to
+// ASCII (full-width "＜script＞", typographic quotes, accented Latin): the first transformation
+// writes every non-ASCII character as %uXXXX, the second decodes %uXXXX by ModSecurity's best-fit
+// table and, for a character the table lacks, by the low byte of its code point. For every
+// script past Latin that low byte is noise: 是 (U+662F) becomes '/', 个 (U+4E2A) '*', Ч (U+0427)
+// a quote, so "这是一个测试" ("this is a test") reached libinjection (942100) as a SQL comment and
+// was refused, as was much Chinese, Japanese and Russian prose.
+//
+// This version writes %uXXXX only for the blocks where the best-fit table has entries
+// (U+0080-U+036F, U+2000-U+21FF, U+FF00-U+FFEF), so every folding the rules rely on stays as it
+// was; any other character stays the UTF-8 it arrived as, which is what the service reads. A
+// %uXXXX the client writes itself is still decoded by urlDecodeUni exactly as before.
+func utf8ToUnicode(in string) (string, bool, error) {
+	i := 0
+	for i < len(in) && in[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(in) {
+		return in, false, nil
+	}
+	out := make([]byte, i, len(in)+len(in)/2)
+	copy(out, in[:i])
+	changed := false
+	for i < len(in) {
+		r, size := utf8.DecodeRuneInString(in[i:])
+		if !bestFitBlock(r) || r == utf8.RuneError && size == 1 {
+			// ASCII, a character of another block, or a byte that is not UTF-8: as it came.
+			out = append(out, in[i:i+size]...)
+			i += size
+			continue
+		}
+		changed = true
+		out = append(out, '%', 'u')
+		hex := strconv.FormatUint(uint64(r), 16)
+		for range 4 - len(hex) {
+			out = append(out, '0')
+		}
+		out = append(out, hex...)
+		i += size
+	}
+	if !changed {
+		return in, false, nil
+	}
+	return string(out), true, nil
+}
+
+// bestFitBlock reports whether r is in a Unicode block where urlDecodeUni's best-fit table folds
+// characters to ASCII.
+func bestFitBlock(r rune) bool {
+	return r >= 0x80 && r <= 0x36f || r >= 0x2000 && r <= 0x21ff || r >= 0xff00 && r <= 0xffef
 }
