@@ -163,3 +163,23 @@ func FuzzUTF8ToUnicode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzBase64DecodeText: the output is empty or the input's decoding, and then text.
+func FuzzBase64DecodeText(f *testing.F) {
+	for _, s := range []string{"fCBpZA==", "5257e336a7dd", "////", "", "YQ"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, _, err := base64DecodeText(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out == "" {
+			return
+		}
+		dec, derr := base64.StdEncoding.DecodeString(in)
+		if derr != nil || string(dec) != out || !isText([]byte(out)) {
+			t.Fatalf("base64DecodeText(%q) = %q: decodes to %q (%v)", in, out, dec, derr)
+		}
+	})
+}
