@@ -67,6 +67,9 @@ func benignRequests(texts []string) []request {
 			// A path segment (the stage answers 400 or 404 to it) and a header of the client's own.
 			request{target: "/upload/" + url.PathEscape(s), header: auth},
 			request{target: "/test?limit=5", header: map[string]string{"Authorization": corpusToken, "X-Client-Note": headerSafe(s)}},
+			// A form body, which POST /test does not declare: the WAF reads it as AWS WAF does
+			// before the stage answers 415.
+			request{method: "POST", target: "/test", contentType: "application/x-www-form-urlencoded", header: auth, body: "note=" + url.QueryEscape(s)},
 		)
 	}
 	return out
@@ -187,7 +190,7 @@ func TestKnownFalsePositives(t *testing.T) {
 				blocked++
 			}
 		}
-		t.Logf("%q: %d of 6 shapes refused", text, blocked)
+		t.Logf("%q: %d of %d shapes refused", text, blocked, len(benignRequests([]string{text})))
 		if blocked == 0 {
 			t.Errorf("%q passes now: move it to benign.txt", text)
 		}
