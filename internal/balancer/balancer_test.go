@@ -124,11 +124,15 @@ func TestStateTransitions(t *testing.T) {
 	g.Release(picked)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for len(g.Targets()) != 0 {
+	for {
+		ch := g.Changed() // before looking, so a removal in between still wakes the wait
+		if len(g.Targets()) == 0 {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			t.Fatal("drained target not removed")
-		case <-g.Changed():
+		case <-ch:
 		}
 	}
 }
