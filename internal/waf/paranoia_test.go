@@ -61,6 +61,9 @@ func TestCRSRuleSections(t *testing.T) {
 func TestParanoiaPruning(t *testing.T) {
 	attacks, _ := attackRequests(t)
 	reqs := append(attacks, benignRequests(readCorpus(t, "benign.txt"))...)
+	if raceEnabled { // four passes over both corpora take minutes there; make test runs it whole without -race
+		reqs = sample(reqs, crsRaceSample)
+	}
 	for _, pl := range []int{1, 2} {
 		t.Run(fmt.Sprint("level ", pl), func(t *testing.T) {
 			var got [2][][]int
