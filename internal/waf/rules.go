@@ -46,8 +46,8 @@ var valueTargetRules = []int{930120, 932230, 932235, 932250, 932260, 932340, 932
 // 941390 (a JavaScript function name and a parenthesis), 941180 (DOM property names), 933150
 // (PHP function names), 942151 (SQL function names: json(, count(), 932280 (brace expansion:
 // regex quantifiers), 932130, 933135 (${...} and $name), 942190 (UNION and SELECT anywhere in
-// one value). TestProseInValues and TestAPIRules hold both sides; on the attack corpus the
-// share refused is the same with and without the exchange.
+// one value). TestProseInValues and TestAPIRules hold both sides, TestAttackCorpus the share
+// of the attack corpus refused.
 //
 // The exclusion is static (SecRuleUpdateTargetById, once, when the rules compile): the same
 // exclusion made per request (ctl:ruleRemoveTargetById) costs Coraza a copy of every rule of

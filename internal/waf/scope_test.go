@@ -380,3 +380,27 @@ func TestArgumentValues(t *testing.T) {
 		}
 	}
 }
+
+// TestRestrictedExtensions: a path ending in an e-mail address or a .com domain is not a
+// restricted file extension (rule 10105 takes 920440 off it); backup, key and script names are.
+func TestRestrictedExtensions(t *testing.T) {
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/upload/pat@example.com", http.StatusOK},
+		{"/upload/ops@example.sh", http.StatusOK},
+		{"/upload/example.com", http.StatusOK},
+		{"/upload/db.bak", http.StatusForbidden},
+		{"/upload/server.pem", http.StatusForbidden},
+		{"/upload/deploy.sh", http.StatusForbidden},
+		{"/upload/dump.sql", http.StatusForbidden},
+	}
+	s := newStack(t, Config{WAF: shippedWAF(t)})
+	for i, tt := range tests {
+		rq := request{target: tt.path, header: map[string]string{"Authorization": corpusToken}, remote: fmt.Sprintf("192.0.2.%d:1", 100+i)}
+		if rec := s.do(t, rq); rec.Code != tt.want {
+			t.Errorf("GET %s: status %d, want %d", tt.path, rec.Code, tt.want)
+		}
+	}
+}
