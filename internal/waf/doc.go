@@ -39,13 +39,14 @@
 // (refused) or NO_MATCH (the body rules are skipped). Bodies outside the document take CRS's
 // defaults up to RequestBodyLimit, CONTINUE.
 //
-// False positives (transformations.go): two of Coraza's transformations are replaced for the
-// rules' sake, each with a test of what it changes. utf8toUnicode writes as %uXXXX only the
-// characters urlDecodeUni's best-fit table folds to ASCII, so text in other scripts is not
-// reduced to the low bytes of its code points, which libinjection read as SQL
-// (TestNonLatinScripts); base64DecodeText, of rules 10270-10272, decodes a base64-shaped value
-// only when it decodes to text, so hex digests and random IDs are not matched as bytes
-// (TestBase64ShapedValuesPass).
+// False positives: argument values (query, form, multipart, JSON) are out of CRS's
+// command-word and code-name rules, which api-rules.conf replaces with rules that need the
+// attack in the shape it runs in (valueTargets in rules.go; TestProseInValues). Coraza's
+// utf8toUnicode is replaced (transformations.go): it writes as %uXXXX only the characters
+// urlDecodeUni's best-fit table folds to ASCII, so text in other scripts is not reduced to the
+// low bytes of its code points, which libinjection read as SQL (TestNonLatinScripts). Rules
+// 10270-10272 decode a base64-shaped value only when it decodes to text (base64DecodeText), so
+// hex digests and random IDs are not matched as bytes (TestBase64ShapedValuesPass).
 //
 // Speed: only the request phases run (no response rules, no response buffering, the response
 // writer is not wrapped); a request without a body skips body processing; a phase-1 match past
