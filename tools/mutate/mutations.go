@@ -291,8 +291,9 @@ var mutations = []mutation{
 		Packages: []string{"./internal/waf"},
 		Run:      "^(TestBlockMode|TestAttackCorpus)$",
 	},
-	// Its false-positive guards: other scripts are not reduced to low bytes, and base64-shaped
-	// values that are not base64 text are not decoded and matched.
+	// Its false-positive guards: other scripts are not reduced to low bytes, every argument's
+	// value (not only JSON's) is out of CRS's command-word rules, and base64-shaped values that
+	// are not base64 text are not decoded and matched.
 	{
 		Name:     "waf/utf8tounicode-low-bytes",
 		File:     "internal/waf/transformations.go",
@@ -300,6 +301,14 @@ var mutations = []mutation{
 		New:      "\treturn r >= 0x80 || r <= 0x36f",
 		Packages: []string{"./internal/waf"},
 		Run:      "^TestNonLatinScripts$",
+	},
+	{
+		Name:     "waf/values-json-only",
+		File:     "internal/waf/rules.go",
+		Old:      `"SecRuleUpdateTargetById %d \"!ARGS\"\n"`,
+		New:      `"SecRuleUpdateTargetById %d \"!ARGS:/^json\\./\"\n"`,
+		Packages: []string{"./internal/waf"},
+		Run:      "^TestProseInValues$",
 	},
 	{
 		Name:     "waf/base64-any-bytes",
