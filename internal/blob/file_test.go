@@ -15,6 +15,18 @@ import (
 	"github.com/decagon/decagon/internal/blob"
 )
 
+// openDir opens the directory store on a new temporary directory, closed when the test ends.
+func openDir(t *testing.T) (*blob.Bucket, string) {
+	t.Helper()
+	dir := t.TempDir()
+	b, err := blob.Open(context.Background(), "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b, dir
+}
+
 // TestFileSidecar checks the sidecar the file backend writes itself (instead of fileblob's
 // MD5-hashing writer): a plain fileblob bucket on the same directory reads the content type from
 // it, no temporary file is left, and a write refused by IfNotExist leaves the existing object's
@@ -22,16 +34,11 @@ import (
 func TestFileSidecar(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	b, err := blob.Open(ctx, "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, dir := openDir(t)
 	if _, err := b.Put(ctx, "a/b/obj.json", strings.NewReader(`{"x":1}`), blob.PutOptions{ContentType: "application/json; charset=utf-8"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = b.Put(ctx, "a/b/obj.json", strings.NewReader("other"), blob.PutOptions{ContentType: "text/plain", IfNotExist: true})
+	_, err := b.Put(ctx, "a/b/obj.json", strings.NewReader("other"), blob.PutOptions{ContentType: "text/plain", IfNotExist: true})
 	if !errors.Is(err, blob.ErrExists) {
 		t.Fatalf("Put IfNotExist on an existing key = %v, want ErrExists", err)
 	}
@@ -87,12 +94,7 @@ func (r *cancelAtEOF) Read(p []byte) (int, error) {
 // existing object's content type, or no sidecar at all.
 func TestFileFailedCloseKeepsSidecar(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	b, err := blob.Open(context.Background(), "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, dir := openDir(t)
 	if _, err := b.Put(context.Background(), "old", strings.NewReader("old"), blob.PutOptions{ContentType: "text/plain"}); err != nil {
 		t.Fatal(err)
 	}
@@ -118,12 +120,7 @@ func TestFileFailedCloseKeepsSidecar(t *testing.T) {
 func TestFileDefaultTypeNoSidecar(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	b, err := blob.Open(ctx, "file://"+filepath.ToSlash(dir), blob.Options{URLSecret: secret, PublicURL: "http://127.0.0.1:1/b/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
+	b, dir := openDir(t)
 	put := func(key, ct string, o blob.PutOptions) {
 		t.Helper()
 		o.ContentType = ct
