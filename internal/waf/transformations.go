@@ -25,16 +25,10 @@ func init() {
 // text, so a value whose decoding is not text (invalid UTF-8, or control characters other than
 // tab, CR and LF) transforms to the empty string, which no rule of 10270-10272 matches.
 func base64DecodeText(in string) (string, bool, error) {
-	out, err := base64.StdEncoding.DecodeString(in)
-	if err != nil {
-		// The first link of rules 10270-10272 lets only whole-quantum base64 through; anything
-		// else is not a wrapped value.
-		return "", true, nil
+	if out, wrapped, _ := unwrapBase64(in); wrapped {
+		return out, true, nil
 	}
-	if !isText(out) {
-		return "", true, nil
-	}
-	return string(out), true, nil
+	return "", true, nil
 }
 
 // unwrapBase64 lets a rule read a base64-wrapped value as the text it wraps and any other
@@ -96,25 +90,21 @@ func isText(b []byte) bool {
 // was; any other character stays the UTF-8 it arrived as, which is what the service reads. A
 // %uXXXX the client writes itself is still decoded by urlDecodeUni exactly as before.
 func utf8ToUnicode(in string) (string, bool, error) {
-	i := 0
-	for i < len(in) && in[i] < utf8.RuneSelf {
-		i++
-	}
-	if i == len(in) {
-		return in, false, nil
+	i := strings.IndexFunc(in, bestFitBlock)
+	if i < 0 {
+		return in, false, nil // nothing to write as %uXXXX: no copy
 	}
 	out := make([]byte, i, len(in)+len(in)/2)
 	copy(out, in[:i])
-	changed := false
 	for i < len(in) {
 		r, size := utf8.DecodeRuneInString(in[i:])
-		if !bestFitBlock(r) || r == utf8.RuneError && size == 1 {
-			// ASCII, a character of another block, or a byte that is not UTF-8: as it came.
+		if !bestFitBlock(r) {
+			// ASCII, a character of another block, or a byte that is not UTF-8 (RuneError,
+			// U+FFFD, is outside the blocks): as it came.
 			out = append(out, in[i:i+size]...)
 			i += size
 			continue
 		}
-		changed = true
 		out = append(out, '%', 'u')
 		hex := strconv.FormatUint(uint64(r), 16)
 		for range 4 - len(hex) {
@@ -122,9 +112,6 @@ func utf8ToUnicode(in string) (string, bool, error) {
 		}
 		out = append(out, hex...)
 		i += size
-	}
-	if !changed {
-		return in, false, nil
 	}
 	return string(out), true, nil
 }

@@ -313,8 +313,8 @@ var mutations = []mutation{
 	{
 		Name:     "waf/base64-any-bytes",
 		File:     "internal/waf/transformations.go",
-		Old:      "\tif !isText(out) {",
-		New:      "\tif false && !isText(out) {",
+		Old:      "if err != nil || !isText(out) {",
+		New:      "if err != nil || false && !isText(out) {",
 		Packages: []string{"./internal/waf"},
 		Run:      "^TestBase64ShapedValuesPass$",
 	},
